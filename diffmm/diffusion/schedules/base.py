@@ -1,0 +1,62 @@
+"""The schedule interface shared by discrete (DDPM) and continuous (SDE, EDM) diffusions.
+
+A schedule says how much signal and noise a sample carries at training time t: in
+whitened coordinates z_t = α(t) z_0 + σ(t) ε. It also says what the network receives as
+its time input, how training times are drawn, and which grid a sampler walks.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+import torch
+from torch import Tensor
+
+from diffmm.diffusion.grid import SamplingGrid
+
+
+class NoiseSchedule(ABC):
+    """z_t = α(t) z_0 + σ(t) ε; subclasses define α, σ and the time conventions."""
+
+    @abstractmethod
+    def alpha(self, t: Tensor) -> Tensor:
+        """Signal scale α(t) (√ᾱ_t for DDPM)."""
+
+    @abstractmethod
+    def sigma(self, t: Tensor) -> Tensor:
+        """Noise scale σ(t) (√(1-ᾱ_t) for DDPM, σ for VE/EDM)."""
+
+    @abstractmethod
+    def model_time(self, t: Tensor) -> Tensor:
+        """The time input the network was trained with at schedule time t."""
+
+    @abstractmethod
+    def sample_training_time(
+        self, batch_size: int, *, generator: torch.Generator | None = None, device=None
+    ) -> Tensor:
+        """Draw training times t for a batch (the schedule's default proposal)."""
+
+    @abstractmethod
+    def grid(self, num_steps: int | None = None) -> SamplingGrid:
+        """A sampling grid of ``num_steps`` transitions ending at data (None: the schedule's own)."""
+
+    @abstractmethod
+    def alpha_sigma_from_model_time(self, model_time: Tensor) -> tuple[Tensor, Tensor]:
+        """Invert :meth:`model_time`: the (α, σ) a network input time stands for.
+
+        Exact networks (the analytic mixture in tests) use it, which makes every test also
+        check that samplers hand the network the time form it was trained with.
+        """
+
+    def log_snr(self, t: Tensor) -> Tensor:
+        """λ(t) = log(α² / σ²)."""
+        return 2 * (torch.log(self.alpha(t)) - torch.log(self.sigma(t)))
+
+    def grid_from_times(self, times: Tensor) -> SamplingGrid:
+        """A grid through the given schedule times (noisiest first), ending at data."""
+        times = times.to(torch.float64)
+        return SamplingGrid(
+            self.alpha(times).to(torch.float64),
+            self.sigma(times).to(torch.float64),
+            self.model_time(times).to(torch.float64),
+        ).with_data_endpoint()
