@@ -145,6 +145,26 @@ class Denoiser:
 
         ``alpha``, ``sigma`` and ``model_time`` are scalars or per-example (B,) tensors.
         """
+        output, variance_output = self.network_output(z_t, model_time, prior=prior, cond=cond)
+        a, s = expand_as(alpha, z_t), expand_as(sigma, z_t)
+        eps, z0 = eps_x0_from_output(output, z_t, a, s, self.parameterization, prior)
+        if self.clip_x0 is not None:
+            z0 = prior.whiten(prior.unwhiten(z0).clamp(*self.clip_x0))
+            eps = (z_t - a * z0) / s
+        return Prediction(eps=eps, x0=z0, variance_output=variance_output)
+
+    def network_output(
+        self,
+        z_t: Tensor,
+        model_time: Tensor | float,
+        *,
+        prior: GaussianPrior = STANDARD_NORMAL,
+        cond: Mapping[str, Any] | None = None,
+    ) -> tuple[Tensor, Tensor | None]:
+        """The raw output in the network's own parameterization, and its variance channels.
+
+        Losses regress this output directly (no x_0 clipping, which is a sampling-time device).
+        """
         x_t = prior.unwhiten(z_t)
         time = torch.as_tensor(model_time, device=z_t.device, dtype=z_t.dtype)
         if time.ndim == 0:
@@ -162,9 +182,4 @@ class Denoiser:
             raise ValueError(
                 f"network returned shape {tuple(output.shape)} for input {tuple(z_t.shape)}"
             )
-        a, s = expand_as(alpha, z_t), expand_as(sigma, z_t)
-        eps, z0 = eps_x0_from_output(output, z_t, a, s, self.parameterization, prior)
-        if self.clip_x0 is not None:
-            z0 = prior.whiten(prior.unwhiten(z0).clamp(*self.clip_x0))
-            eps = (z_t - a * z0) / s
-        return Prediction(eps=eps, x0=z0, variance_output=variance_output)
+        return output, variance_output
