@@ -52,6 +52,21 @@ class NoiseSchedule(ABC):
         """λ(t) = log(α² / σ²)."""
         return 2 * (torch.log(self.alpha(t)) - torch.log(self.sigma(t)))
 
+    def drift_and_diffusion(self, t: Tensor) -> tuple[Tensor, Tensor]:
+        """SDE coefficients (f(t), g(t)) of dz = f z dt + g dw with this schedule's marginals.
+
+        f = d log α/dt and g² = dσ²/dt − 2 f σ² (Kingma et al. 2021, appendix A), by autograd
+        in float64 through :meth:`alpha` and :meth:`sigma`, so every continuous schedule gets
+        them without a hand derivation. VP: f = −½β(t), g² = β(t).
+        """
+        t = torch.as_tensor(t, dtype=torch.float64).detach().clone().requires_grad_(True)
+        with torch.enable_grad():
+            log_alpha = torch.log(self.alpha(t))
+            var = self.sigma(t) ** 2
+            f = _elementwise_derivative(log_alpha, t)
+            g_squared = _elementwise_derivative(var, t) - 2 * f * var.detach()
+        return f, g_squared.clamp_min(0).sqrt()
+
     def grid_from_times(self, times: Tensor) -> SamplingGrid:
         """A grid through the given schedule times (noisiest first), ending at data."""
         times = times.to(torch.float64)
@@ -60,3 +75,11 @@ class NoiseSchedule(ABC):
             self.sigma(times).to(torch.float64),
             self.model_time(times).to(torch.float64),
         ).with_data_endpoint()
+
+
+def _elementwise_derivative(y: Tensor, t: Tensor) -> Tensor:
+    """dy/dt for y computed elementwise from t (zero where y does not depend on t)."""
+    if not y.requires_grad:
+        return torch.zeros_like(t).detach()
+    (grad,) = torch.autograd.grad(y.sum(), t, allow_unused=True)
+    return torch.zeros_like(t).detach() if grad is None else grad
