@@ -1,0 +1,1 @@
+"""The ``diffmm`` command line."""

@@ -1,0 +1,42 @@
+"""``diffmm COMMAND ...``: one entry point, one module per command.
+
+User errors (bad paths, bad bundles, bad options) end in a one-line message and exit code 2;
+set DIFFMM_DEBUG=1 to see the traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from diffmm.cli import info, sample
+from diffmm.errors import DiffmmError
+
+COMMANDS = (info, sample)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="diffmm", description="Diffusion models for audio, time series and images."
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for command in COMMANDS:
+        command.add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.run(args) or 0)
+    except (DiffmmError, ValueError, FileNotFoundError) as err:
+        if os.environ.get("DIFFMM_DEBUG"):
+            raise
+        print(f"diffmm {args.command}: error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
