@@ -23,4 +23,5 @@ __all__ = [
     "normalization",
     "timestep_embedding",
     "unet_preset",
+    "zero_module",
 ]

@@ -50,8 +50,10 @@ class GroupNorm32(nn.GroupNorm):
 def normalization(channels: int) -> GroupNorm32:
     """GroupNorm with 32 groups (DDPM); fewer when ``channels`` is not a multiple of 32.
 
-    The fallback (the largest divisor of 32 that divides ``channels``) only matters for the
-    tiny models used in tests; every preset has channel counts divisible by 32.
+    The fallback (the largest divisor of 32 that divides ``channels``) only matters for
+    tiny models; every preset has channel counts divisible by 32. With one channel per group
+    (32 channels) a per-channel constant, such as DDPM's additive time embedding, is
+    normalised away: such narrow levels want ``use_scale_shift_norm``.
     """
     return GroupNorm32(math.gcd(NORM_GROUPS, channels), channels)
 
