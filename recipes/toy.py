@@ -17,14 +17,15 @@ from typing import Literal
 
 import numpy as np
 import torch
-from diffmm.bundle import export_bundle
-from diffmm.config import config_to_dict, load_config
-from diffmm.diffusion.losses import simple_loss
-from diffmm.errors import DiffmmError
 from torch.utils.data import TensorDataset
 
+from diffmm.bundle import export_bundle
+from diffmm.cli.entry import run_entry_point
+from diffmm.config import config_to_dict, load_config
 from diffmm.diffusion.config import DiffusionConfig, build_denoiser, build_schedule
+from diffmm.diffusion.losses import simple_loss
 from diffmm.diffusion.samplers import generate
+from diffmm.errors import DiffmmError
 from diffmm.metrics import sliced_wasserstein
 from diffmm.models.toy import ToyMLP, ToyModelConfig
 from diffmm.toy.plot import save_scatter
@@ -140,4 +141,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_entry_point("recipes/toy.py", main))

@@ -7,12 +7,11 @@ set DIFFMM_DEBUG=1 to see the traceback.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Sequence
 
 from diffmm.cli import info, sample
-from diffmm.errors import DiffmmError
+from diffmm.cli.entry import run_entry_point
 
 COMMANDS = (info, sample)
 
@@ -29,13 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        return int(args.run(args) or 0)
-    except (DiffmmError, ValueError, FileNotFoundError) as err:
-        if os.environ.get("DIFFMM_DEBUG"):
-            raise
-        print(f"diffmm {args.command}: error: {err}", file=sys.stderr)
-        return 2
+    return run_entry_point(f"diffmm {args.command}", lambda: args.run(args))
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
-# Sourced by every run.sh: puts the project's virtual environment first on PATH.
-MAIN_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
+# Sourced by every run.sh (through a symlink): puts the project's virtual environment first on PATH.
+MAIN_ROOT=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../.." && pwd)
 export MAIN_ROOT
 export PATH="$MAIN_ROOT/.venv/bin:$MAIN_ROOT/egs/TEMPLATE/utils:$PATH"
 export PYTHONUNBUFFERED=1
