@@ -76,7 +76,7 @@ class _Interval:
 
     def add_extras(self, extras: dict[str, float]) -> None:
         for name, value in extras.items():
-            self.extra_sums[name] += float(value)
+            self.extra_sums[name] += float(value.detach() if isinstance(value, Tensor) else value)
         self.micro_steps += 1
 
     def add_step(self, **values: float) -> None:

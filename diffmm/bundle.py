@@ -1,0 +1,158 @@
+"""Model bundles: a directory holding everything inference needs, and nothing pickled.
+
+    <bundle>/config.yaml          family, diffmm_version and the config the family builds from
+    <bundle>/model.safetensors    network weights (the EMA weights, as exported)
+    <bundle>/extras.safetensors   named tensors: prior statistics, noise schedules, scalers...
+    <bundle>/<name>               extra files (symbol tables, mel presets...)
+
+``diffmm.load(path)`` rebuilds the network through the model-family registry and loads the
+weights with ``strict=True``; inference never needs the recipe or the training data.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+import yaml
+from safetensors.torch import load_file, load_model, save_file, save_model
+from torch import Tensor, nn
+
+from diffmm import __version__
+from diffmm.config import config_to_dict
+from diffmm.errors import DiffmmError
+from diffmm.models.registry import get_family
+
+CONFIG_FILE = "config.yaml"
+MODEL_FILE = "model.safetensors"
+EXTRAS_FILE = "extras.safetensors"
+_RESERVED_KEYS = ("family", "diffmm_version")
+
+
+@dataclass
+class Bundle:
+    path: Path
+    family: str
+    config: dict[str, Any]
+    model: nn.Module
+    tensors: dict[str, Tensor] = field(default_factory=dict)
+    diffmm_version: str | None = None
+
+    def file(self, name: str) -> Path:
+        """Path of an extra file shipped in the bundle."""
+        path = self.path / name
+        if not path.exists():
+            raise DiffmmError(f"bundle {self.path} has no file '{name}'")
+        return path
+
+
+def export_bundle(
+    path: str | Path,
+    *,
+    family: str,
+    config: dict[str, Any],
+    model: nn.Module,
+    tensors: dict[str, Tensor] | None = None,
+    files: dict[str, str | Path] | None = None,
+) -> Path:
+    """Write a bundle at ``path`` (replacing any bundle there); returns ``path``.
+
+    The bundle is assembled in a temporary sibling directory and renamed into place, so
+    ``path`` never holds half a bundle. ``config`` (a dict or a config dataclass) must be
+    YAML-safe and must be what the family's builder expects.
+    """
+    path = Path(path)
+    config = config_to_dict(config)
+    for key in _RESERVED_KEYS:
+        if key in config:
+            raise ValueError(f"bundle config must not contain the reserved key '{key}'")
+    files = {name: Path(source) for name, source in (files or {}).items()}
+    for name, source in files.items():
+        if name in (CONFIG_FILE, MODEL_FILE, EXTRAS_FILE) or "/" in name or name.startswith("."):
+            raise ValueError(f"bundle file name '{name}' is reserved or not a plain name")
+        if not source.exists():
+            raise DiffmmError(f"file '{source}' for bundle entry '{name}' does not exist")
+
+    temp = path.with_name(f".tmp-{path.name}-{os.getpid()}")
+    shutil.rmtree(temp, ignore_errors=True)
+    temp.mkdir(parents=True)
+    header = {"family": family, "diffmm_version": __version__}
+    (temp / CONFIG_FILE).write_text(yaml.safe_dump({**header, **config}, sort_keys=False))
+    save_model(model, str(temp / MODEL_FILE), force_contiguous=True)
+    extras = {name: t.detach().cpu().contiguous() for name, t in (tensors or {}).items()}
+    save_file(extras, str(temp / EXTRAS_FILE))
+    for name, source in files.items():
+        if source.is_dir():
+            shutil.copytree(source, temp / name)
+        else:
+            shutil.copy2(source, temp / name)
+
+    if path.exists():  # move the old bundle aside, then swap: never a half-written `path`
+        old = path.with_name(f".old-{path.name}-{os.getpid()}")
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(path, old)
+        os.replace(temp, path)
+        shutil.rmtree(old)
+    else:
+        os.replace(temp, path)
+    return path
+
+
+def load(
+    path: str | Path, *, expected_family: str | None = None, device: str | torch.device = "cpu"
+) -> Bundle:
+    """Rebuild a bundle's model (eval mode, on ``device``) and read its tensors.
+
+    Raises ``DiffmmError`` for a missing directory or file, a family other than
+    ``expected_family``, a config the family cannot build from, or weights that do not fit.
+    """
+    path = Path(path)
+    if not path.is_dir():
+        raise DiffmmError(f"bundle directory {path} does not exist")
+    raw = _read_config(path)
+    family = raw.pop("family")
+    version = raw.pop("diffmm_version", None)
+    if expected_family is not None and family != expected_family:
+        raise DiffmmError(f"bundle {path} is a '{family}' model, expected '{expected_family}'")
+    build_model = get_family(family)
+    try:
+        model = build_model(raw)
+    except (TypeError, ValueError, KeyError) as err:
+        raise DiffmmError(
+            f"bundle {path}: cannot build a '{family}' model from its config: {err}"
+        ) from err
+
+    weights = path / MODEL_FILE
+    if not weights.is_file():
+        raise DiffmmError(f"bundle {path} has no {MODEL_FILE}")
+    try:
+        load_model(model, str(weights), strict=True)
+    except Exception as err:  # corrupt file (SafetensorsError) or mismatched keys (RuntimeError)
+        raise DiffmmError(f"cannot load {weights} into a '{family}' model: {err}") from err
+
+    tensors: dict[str, Tensor] = {}
+    extras = path / EXTRAS_FILE
+    if extras.is_file():
+        try:
+            tensors = load_file(str(extras), device=str(device))
+        except Exception as err:
+            raise DiffmmError(f"cannot read {extras}: {err}") from err
+    model = model.to(device).eval()
+    return Bundle(path, family, raw, model, tensors, version)
+
+
+def _read_config(path: Path) -> dict[str, Any]:
+    config_path = path / CONFIG_FILE
+    if not config_path.is_file():
+        raise DiffmmError(f"bundle {path} has no {CONFIG_FILE}")
+    try:
+        raw = yaml.safe_load(config_path.read_text())
+    except yaml.YAMLError as err:
+        raise DiffmmError(f"{config_path} is not valid YAML: {err}") from err
+    if not isinstance(raw, dict) or not isinstance(raw.get("family"), str):
+        raise DiffmmError(f"{config_path} does not name a model family ('family: <name>')")
+    return raw
