@@ -52,7 +52,8 @@ def vlb_bits_per_dim(
     """The full VLB of 8-bit data x0 in [−1, 1]: every step's term plus the prior term.
 
     Each step draws its own x_t ~ q(x_t | x_0) unless ``noise`` is given (then the same ε is
-    used at every step, which makes the result a deterministic function of ε).
+    used at every step, which makes the result a deterministic function of ε). As in iDDPM's
+    evaluation, a denoiser with ``clip_x0=(-1, 1)`` keeps x̂_0 on the data range.
     """
     diffusion = GaussianDiffusion(schedule)
     steps = schedule.num_steps
