@@ -33,7 +33,9 @@ VARIANCE_TYPES = ("fixed_small", "fixed_large", "learned", "learned_range")
 
 def expand_as(values: Tensor | float, x: Tensor) -> Tensor:
     """Broadcast a scalar or per-example (B,) tensor of coefficients over x's shape, in x's dtype."""
-    v = torch.as_tensor(values, device=x.device).to(x.dtype)
+    # a Python float goes through float64, not float32, on its way to x's dtype
+    v = values if isinstance(values, Tensor) else torch.tensor(values, dtype=torch.float64)
+    v = v.to(device=x.device, dtype=x.dtype)
     if v.ndim == 0:
         return v
     return v.reshape(v.shape[0], *([1] * (x.ndim - 1)))
