@@ -20,6 +20,7 @@ import base64
 import copy
 import json
 import math
+import os
 import shutil
 import sys
 import time
@@ -97,6 +98,17 @@ def usable_mixed_precision(requested: str) -> str:
     return requested
 
 
+def _cpu_only_launch() -> bool:
+    """Several processes (torchrun) on a machine without an accelerator: Accelerate needs
+    ``cpu=True`` to form a gloo process group instead of running each process alone."""
+    launched = int(os.environ.get("WORLD_SIZE", "1")) > 1
+    if hasattr(torch, "accelerator"):
+        has_accelerator = torch.accelerator.is_available()
+    else:
+        has_accelerator = torch.cuda.is_available()
+    return launched and not has_accelerator
+
+
 def _encode_state(state: Tensor) -> str:
     return base64.b64encode(state.cpu().numpy().tobytes()).decode("ascii")
 
@@ -132,6 +144,7 @@ class Trainer:
             gradient_accumulation_steps=config.grad_accum_steps,
             mixed_precision=usable_mixed_precision(config.mixed_precision),
             log_with=None,
+            cpu=_cpu_only_launch(),
             # the LR schedule counts optimizer steps, whatever the number of processes
             step_scheduler_with_optimizer=False,
         )
@@ -352,12 +365,17 @@ class Trainer:
                     f"but trainer.ema_rates is {list(self.ema.rates)}"
                 )
             acc.load_state(str(directory))
-            ema_tensors = load_file(directory / EMA_FILE, device=str(acc.device))
+            ema_tensors = load_file(directory / EMA_FILE)  # on CPU; copied onto the shadows' device
             self.ema.load_tensors(ema_tensors, state["ema_updates"])
         except DiffmmError:
             raise
         except Exception as err:
-            raise checkpoint.corrupt(directory, f"{type(err).__name__}: {err}") from err
+            # The manifest matched, so the files are as written: most likely the model or
+            # optimizer differs from the run that wrote them.
+            raise DiffmmError(
+                f"checkpoint {directory} cannot be loaded into this run "
+                f"({type(err).__name__}: {err}); did the model or trainer config change?"
+            ) from err
         self.step, self.epoch = state["step"], state["epoch"]
         self.batch_in_epoch = state["batch_in_epoch"]
         if state["num_processes"] == acc.num_processes:

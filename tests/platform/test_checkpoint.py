@@ -6,11 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
-from tiny_training import assert_same_training_state, make_trainer
+from tiny_training import assert_same_training_state, loss_fn, make_dataset, make_trainer
+from torch import nn
 
 import diffmm.training.trainer as trainer_module
 from diffmm.errors import DiffmmError
-from diffmm.training import checkpoint
+from diffmm.training import Trainer, TrainerConfig, checkpoint
 
 pytestmark = pytest.mark.platform
 
@@ -74,7 +75,9 @@ def test_unloadable_content_with_a_matching_manifest_is_a_clear_error(tmp_path: 
     (temp / checkpoint.MANIFEST).unlink()
     (temp / "optimizer.bin").write_bytes(b"not a torch file")
     checkpoint.commit(temp, newest)
-    with pytest.raises(DiffmmError, match=r"step_00000005 is corrupt or incomplete \(\w+Error"):
+    with pytest.raises(
+        DiffmmError, match=r"step_00000005 cannot be loaded into this run \(\w+Error"
+    ):
         make_trainer(tmp_path, 10)
 
 
@@ -99,3 +102,11 @@ def test_commit_is_a_rename_with_a_manifest(tmp_path: Path) -> None:
     manifest = json.loads((final / checkpoint.MANIFEST).read_text())
     assert manifest["a.bin"]["size"] == 3
     checkpoint.verify(final)
+
+
+def test_resuming_with_a_different_model_names_the_likely_cause(tmp_path: Path) -> None:
+    make_trainer(tmp_path, 5).train()
+    config = TrainerConfig(max_steps=10, batch_size=8, ema_rates=(0.9, 0.99))
+    wider = nn.Sequential(nn.Linear(3, 16), nn.Tanh(), nn.Linear(16, 1))
+    with pytest.raises(DiffmmError, match="did the model or trainer config change"):
+        Trainer(wider, loss_fn, make_dataset(), config, tmp_path)
