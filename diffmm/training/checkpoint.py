@@ -10,12 +10,16 @@ newest. The manifest turns a later truncation or bit flip into a clear error at 
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
 import re
 import shutil
 from pathlib import Path
+
+import torch
+from torch import Tensor
 
 from diffmm.errors import DiffmmError
 
@@ -130,3 +134,11 @@ def prune(root: Path, keep_last: int) -> None:
     """Keep only the ``keep_last`` newest committed checkpoints."""
     for _, path in list_checkpoints(root)[:-keep_last]:
         shutil.rmtree(path)
+
+
+def encode_generator_state(state: Tensor) -> str:
+    return base64.b64encode(state.cpu().numpy().tobytes()).decode("ascii")
+
+
+def decode_generator_state(text: str) -> Tensor:
+    return torch.frombuffer(bytearray(base64.b64decode(text)), dtype=torch.uint8)

@@ -8,9 +8,11 @@ events past k, so the logs read as one uninterrupted run.
 from __future__ import annotations
 
 import json
+from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from torch import Tensor
 from torch.utils.tensorboard import SummaryWriter
 
 
@@ -51,3 +53,26 @@ class TrainLogger:
 
     def close(self) -> None:
         self.tensorboard.close()
+
+
+class IntervalSums:
+    """Sums of the logged quantities since the last log line."""
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self.step_sums: dict[str, float] = defaultdict(float)
+        self.extra_sums: dict[str, float] = defaultdict(float)
+        self.steps = 0
+        self.micro_steps = 0
+
+    def add_extras(self, extras: dict[str, float]) -> None:
+        for name, value in extras.items():
+            self.extra_sums[name] += float(value.detach() if isinstance(value, Tensor) else value)
+        self.micro_steps += 1
+
+    def add_step(self, **values: float) -> None:
+        for name, value in values.items():
+            self.step_sums[name] += value
+        self.steps += 1

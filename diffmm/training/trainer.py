@@ -12,11 +12,12 @@ are synchronised across processes, and return the same log keys on every process
 
 The same script runs as one CPU process, on one GPU, or under ``torchrun``/``accelerate
 launch`` with several processes; only the main process writes checkpoints and logs.
+``config.batch_size`` is per process. ``val_fn(ema_model, step)`` and ``sample_fn(ema_model,
+step, out_dir)`` run on the main process only, outside the training RNG streams.
 """
 
 from __future__ import annotations
 
-import base64
 import copy
 import json
 import math
@@ -25,7 +26,6 @@ import shutil
 import sys
 import time
 import warnings
-from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,7 +46,7 @@ from diffmm.training import checkpoint
 from diffmm.training.config import TrainerConfig
 from diffmm.training.data import EpochShuffleSampler
 from diffmm.training.ema import EMA
-from diffmm.training.logging import TrainLogger
+from diffmm.training.logging import IntervalSums, TrainLogger
 from diffmm.training.schedules import build_lr_scheduler
 
 LossFn = Callable[[nn.Module, Any, torch.Generator], tuple[Tensor, dict[str, float]]]
@@ -61,29 +61,6 @@ EMA_FILE = "ema.safetensors"
 class TrainResult:
     step: int
     logs: dict[str, float] = field(default_factory=dict)
-
-
-class _Interval:
-    """Sums of the logged quantities since the last log line."""
-
-    def __init__(self) -> None:
-        self.reset()
-
-    def reset(self) -> None:
-        self.step_sums: dict[str, float] = defaultdict(float)
-        self.extra_sums: dict[str, float] = defaultdict(float)
-        self.steps = 0
-        self.micro_steps = 0
-
-    def add_extras(self, extras: dict[str, float]) -> None:
-        for name, value in extras.items():
-            self.extra_sums[name] += float(value.detach() if isinstance(value, Tensor) else value)
-        self.micro_steps += 1
-
-    def add_step(self, **values: float) -> None:
-        for name, value in values.items():
-            self.step_sums[name] += value
-        self.steps += 1
 
 
 def usable_mixed_precision(requested: str) -> str:
@@ -109,20 +86,19 @@ def _cpu_only_launch() -> bool:
     return launched and not has_accelerator
 
 
-def _encode_state(state: Tensor) -> str:
-    return base64.b64encode(state.cpu().numpy().tobytes()).decode("ascii")
-
-
-def _decode_state(text: str) -> Tensor:
-    return torch.frombuffer(bytearray(base64.b64decode(text)), dtype=torch.uint8)
-
-
 def _process_seed(seed: int, process_index: int) -> int:
     """Independent per-process streams for the loss generator (not seed + rank collisions)."""
     return int(np.random.SeedSequence([seed, process_index]).generate_state(1, np.uint32)[0])
 
 
 class Trainer:
+    """Trains ``model`` on ``train_data`` with ``loss_fn``; see the module docstring.
+
+    Building a Trainer on an ``exp_dir`` that holds checkpoints restores the newest one
+    (model, optimizer, LR schedule, EMA, RNG states, data position, loss generator).
+    ``resolved_config`` (the recipe's full config) is saved as YAML in every checkpoint.
+    """
+
     def __init__(
         self,
         model: nn.Module,
@@ -205,7 +181,7 @@ class Trainer:
             desc="train",
             disable=not (acc.is_main_process and sys.stderr.isatty()),
         )
-        interval = _Interval()
+        interval = IntervalSums()
         micro_losses: list[Tensor] = []
         last_logs: dict[str, float] = {}
         start = time.time()
@@ -276,7 +252,9 @@ class Trainer:
             f"nothing was saved for this step (last good checkpoint: {last or 'none'})"
         )
 
-    def _log_interval(self, logger: TrainLogger | None, interval: _Interval, start: float) -> dict:
+    def _log_interval(
+        self, logger: TrainLogger | None, interval: IntervalSums, start: float
+    ) -> dict:
         names = sorted(interval.extra_sums)
         local = [interval.extra_sums[n] / interval.micro_steps for n in names]
         if names:  # loss_fn logs are per process: average them over processes
@@ -331,7 +309,9 @@ class Trainer:
             temp.mkdir(parents=True)
         acc.wait_for_everyone()
         acc.save_state(str(temp))
-        generator_states = gather_object([_encode_state(self.generator.get_state())])
+        generator_states = gather_object(
+            [checkpoint.encode_generator_state(self.generator.get_state())]
+        )
         acc.wait_for_everyone()
         if acc.is_main_process:
             save_file({k: v.cpu() for k, v in self.ema.tensors().items()}, temp / EMA_FILE)
@@ -379,7 +359,9 @@ class Trainer:
         self.step, self.epoch = state["step"], state["epoch"]
         self.batch_in_epoch = state["batch_in_epoch"]
         if state["num_processes"] == acc.num_processes:
-            self.generator.set_state(_decode_state(state["generator_states"][acc.process_index]))
+            self.generator.set_state(
+                checkpoint.decode_generator_state(state["generator_states"][acc.process_index])
+            )
         else:
             warnings.warn(
                 f"checkpoint {directory} was written by {state['num_processes']} processes, "
