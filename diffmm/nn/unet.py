@@ -196,6 +196,8 @@ class UNetModel(nn.Module):
             raise ValueError(
                 f"y must be a long tensor of shape ({x.shape[0]},), got {y.dtype} {tuple(y.shape)}"
             )
+        if y.numel() and (int(y.min()) < 0 or int(y.max()) >= self.num_classes):
+            raise ValueError(f"class labels must lie in [0, {self.num_classes}), got {y.tolist()}")
 
     def _pad(self, x: Tensor) -> Tensor:
         """Zero-pad every spatial axis at its end up to a multiple of 2^(levels−1)."""

@@ -200,6 +200,8 @@ def test_bad_inputs_raise_clear_errors():
         conditional(torch.randn(1, 2, 8, 8), t)
     with pytest.raises(ValueError, match="long"):
         conditional(torch.randn(1, 2, 8, 8), t, y=torch.tensor([0.0]))
+    with pytest.raises(ValueError, match=r"\[0, 3\)"):
+        conditional(torch.randn(1, 2, 8, 8), t, y=torch.tensor([3]))
     with pytest.raises(ValueError, match="dims"):
         tiny_unet(3)
     with pytest.raises(ValueError, match="attention_resolutions"):
