@@ -21,6 +21,7 @@ from torch import Tensor
 
 from diffmm.diffusion.denoiser import DenoiserLike, Prediction, expand_as
 from diffmm.diffusion.prior import STANDARD_NORMAL, GaussianPrior
+from diffmm.diffusion.samplers.common import variance_type
 
 ClassifierLogProb = Callable[[Tensor, Tensor, Any], Tensor]
 """(x_t in data coordinates, model time (B,), label y) -> log p(y | x_t), shape (B,)."""
@@ -49,7 +50,7 @@ class ClassifierFreeGuidance:
 
     @property
     def variance(self) -> str:
-        return getattr(self.denoiser, "variance", "fixed_small")
+        return variance_type(self.denoiser)
 
     def predict(
         self,
@@ -93,7 +94,7 @@ class ClassifierGuidance:
 
     @property
     def variance(self) -> str:
-        return getattr(self.denoiser, "variance", "fixed_small")
+        return variance_type(self.denoiser)
 
     def predict(
         self,

@@ -22,7 +22,12 @@ from diffmm.diffusion.analytic import ExactMixtureNet, GaussianMixture
 from diffmm.diffusion.denoiser import Denoiser
 from diffmm.diffusion.grid import SamplingGrid
 from diffmm.diffusion.prior import GaussianPrior
-from diffmm.diffusion.samplers import SAMPLERS, ddim_invert, generate
+from diffmm.diffusion.samplers import (
+    SAMPLERS,
+    ddim_invert,
+    generate,
+    log_snr_uniform_respacing,
+)
 from diffmm.diffusion.schedules import (
     DiscreteSchedule,
     EDMSchedule,
@@ -104,14 +109,6 @@ def run(schedule: NoiseSchedule, sampler: str, num_steps: int | None, seed: int 
         generator=generator,
         **options,
     )
-
-
-def log_snr_uniform(schedule: DiscreteSchedule, num_steps: int) -> DiscreteSchedule:
-    """Respace to the steps nearest to a log-SNR-uniform grid (DPM-Solver's "logSNR" skip)."""
-    half_log_snr = torch.log(schedule.sqrt_alphas_cumprod / schedule.sqrt_one_minus_alphas_cumprod)
-    targets = torch.linspace(float(half_log_snr[-1]), float(half_log_snr[0]), num_steps)
-    kept = {int((half_log_snr - t).abs().argmin()) for t in targets.tolist()}
-    return schedule.respace(sorted(kept))
 
 
 # --- DDPM ancestral -------------------------------------------------------------------------
@@ -220,6 +217,17 @@ def test_ode_solver_convergence_order(sampler, order):
     assert 0.85 * 2**order < ratio < 1.3 * 2**order, f"errors {errors}, ratio {ratio:.2f}"
 
 
+def test_log_snr_uniform_respacing_spaces_lambda_evenly():
+    # Away from the first few integer steps (where one step already moves λ/2 by ≈ 0.4),
+    # the kept steps are equally spaced in λ/2 = log(α/σ) to within 3 %.
+    respaced = log_snr_uniform_respacing(DDPM_LINEAR, 20)
+    assert respaced.num_steps == 20
+    assert float(respaced.timesteps[0]) == 0 and float(respaced.timesteps[-1]) == 999
+    half_log_snr = torch.log(respaced.sqrt_alphas_cumprod / respaced.sqrt_one_minus_alphas_cumprod)
+    gaps = (half_log_snr[:-1] - half_log_snr[1:])[5:]
+    assert float(gaps.max() / gaps.min()) < 1.03
+
+
 @pytest.mark.parametrize(
     ("sampler", "full", "respaced"),
     [
@@ -228,7 +236,7 @@ def test_ode_solver_convergence_order(sampler, order):
         # DPM-Solver's own recommendation: steps uniform in log-SNR. On the evenly respaced
         # linear schedule the last multistep jump (σ 0.09 → 0.01) is too long for 20 steps
         # (see benchmarks/results/sampler_quality.md).
-        ("dpmpp_2m", DDPM_LINEAR, log_snr_uniform(DDPM_LINEAR, 20)),
+        ("dpmpp_2m", DDPM_LINEAR, log_snr_uniform_respacing(DDPM_LINEAR, 20)),
         ("dpmpp_2m", COSINE, COSINE.respace_evenly(20)),
     ],
 )

@@ -20,7 +20,7 @@ from diffmm.diffusion.prior import STANDARD_NORMAL, GaussianPrior
 from diffmm.diffusion.samplers.ancestral import sample_ddpm
 from diffmm.diffusion.samplers.common import StepCallback
 from diffmm.diffusion.samplers.ddim import ddim_invert, sample_ddim
-from diffmm.diffusion.samplers.dpm_solver import sample_dpmpp_2m
+from diffmm.diffusion.samplers.dpm_solver import log_snr_uniform_respacing, sample_dpmpp_2m
 from diffmm.diffusion.samplers.langevin import sample_annealed_langevin
 from diffmm.diffusion.samplers.ode import sample_euler, sample_heun
 from diffmm.diffusion.samplers.predictor_corrector import sample_pc
@@ -90,6 +90,7 @@ __all__ = [
     "ddim_invert",
     "generate",
     "get_sampler",
+    "log_snr_uniform_respacing",
     "sample_annealed_langevin",
     "sample_ddim",
     "sample_ddpm",
