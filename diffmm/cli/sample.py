@@ -37,18 +37,21 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run)
 
 
+def check_class_label(num_classes: int | None, label: int | None) -> None:
+    if num_classes is None and label is not None:
+        raise DiffmmError("--class-label given, but this bundle is unconditional")
+    if num_classes is not None and label is not None and not 0 <= label < num_classes:
+        raise DiffmmError(f"--class-label must lie in [0, {num_classes}), got {label}")
+
+
 def class_labels(
     num_classes: int | None, label: int | None, n: int, generator: torch.Generator
 ) -> torch.Tensor | None:
     """Labels for a batch: the requested class, or uniformly random ones when none is requested."""
     if num_classes is None:
-        if label is not None:
-            raise DiffmmError("--class-label given, but this bundle is unconditional")
         return None
     if label is None:
         return torch.randint(0, num_classes, (n,), generator=generator)
-    if not 0 <= label < num_classes:
-        raise DiffmmError(f"--class-label must lie in [0, {num_classes}), got {label}")
     return torch.full((n,), label, dtype=torch.long)
 
 
@@ -77,6 +80,9 @@ def run(args: argparse.Namespace) -> int:
 
     if args.num_samples < 1 or args.batch_size < 1:
         raise DiffmmError("--num-samples and --batch-size must be positive")
+    output = Path(args.output)
+    if output.suffix not in (".npy", ".png"):
+        raise DiffmmError(f"output must end in .npy or .png, got {output.name}")
     bundle = load(args.bundle, device=args.device)
     if "data_shape" not in bundle.config or "diffusion" not in bundle.config:
         raise DiffmmError(
@@ -87,6 +93,8 @@ def run(args: argparse.Namespace) -> int:
     denoiser = build_denoiser(bundle.model, diffusion)
     shape = tuple(bundle.config["data_shape"])
     num_classes = bundle.config.get("model", {}).get("num_classes")
+    check_class_label(num_classes, args.class_label)
+    schedule.grid(args.steps)  # fails early (before any progress output) on a bad step count
     generator = torch.Generator(args.device).manual_seed(args.seed)
     label_generator = torch.Generator().manual_seed(args.seed)
     batches = []
@@ -109,6 +117,6 @@ def run(args: argparse.Namespace) -> int:
             batches.append(x.cpu().numpy())
             bar.update(1)
     samples = np.concatenate(batches)
-    write_samples(Path(args.output), samples)
+    write_samples(output, samples)
     print(f"wrote {len(samples)} samples of shape {shape} to {args.output}")
     return 0

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from torch import Tensor, nn
 
+from diffmm.models.registry import register_family
 from diffmm.nn.embeddings import TimestepEmbedding
 
 
@@ -59,6 +60,7 @@ class ToyMLP(nn.Module):
         return self.output(h)
 
 
+@register_family("toy")
 def build_toy_model(config: dict) -> ToyMLP:
     """Rebuild the network from a bundle's (or recipe's) config dictionary."""
     return ToyMLP(ToyModelConfig(**config["model"]))

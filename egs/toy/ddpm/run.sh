@@ -8,7 +8,7 @@ stop_stage=8     # last stage to run
 dataset=swiss_roll   # swiss_roll | eight_gaussians | two_moons
 num_train=20000
 num_valid=2000
-config=conf/ddpm.yaml
+train_config=conf/ddpm.yaml
 tag=                 # experiment name (default: derived from config and dataset)
 train_args=          # extra key=value overrides for recipes/toy.py, e.g. "trainer.max_steps=500"
 sampler=ddpm         # any engine sampler: ddpm ddim dpmpp_2m euler heun ...
@@ -16,7 +16,7 @@ steps=               # sampling steps (empty: the full schedule)
 num_samples=2000
 seed=0
 
-help_message="Usage: $0 [--stage N] [--stop-stage M] [--dataset NAME] [--config YAML] [--tag TAG]
+help_message="Usage: $0 [--stage N] [--stop-stage M] [--dataset NAME] [--train-config YAML] [--tag TAG]
                 [--train-args 'k=v ...'] [--sampler NAME] [--steps N] [--num-samples N]
 Stages: 1 data prep, 5 train (re-running resumes), 6 sample, 7 score, 8 export."
 
@@ -26,7 +26,7 @@ cd "$(dirname "$0")"
 . utils/parse_options.sh
 . utils/log.sh
 
-[ -n "$tag" ] || tag=$(basename "$config" .yaml)_${dataset}
+[ -n "$tag" ] || tag=$(basename "$train_config" .yaml)_${dataset}
 expdir=exp/${tag}
 decode_dir=${expdir}/decode_${sampler}${steps:+_${steps}steps}
 
@@ -43,7 +43,7 @@ fi
 if [ "${stage}" -le 5 ] && [ "${stop_stage}" -ge 5 ]; then
   log "Stage 5: training in ${expdir} (log: ${expdir}/train.log)"
   # shellcheck disable=SC2086
-  ${train_cmd} "${expdir}/train.log" python "$MAIN_ROOT/recipes/toy.py" --config "$config" \
+  ${train_cmd} "${expdir}/train.log" python "$MAIN_ROOT/recipes/toy.py" --config "$train_config" \
     exp_dir="$expdir" data.train=data/train/points.npy data.valid=data/valid/points.npy $train_args
   tail -n 3 "${expdir}/train.log" | head -n 1
 fi
