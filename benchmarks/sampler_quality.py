@@ -13,7 +13,7 @@ floor is SW₁ between two independent sets of true samples of the same size: a 
 the floor is indistinguishable from the truth at this sample size. Each cell averages
 ``--seeds`` runs, each against its own fresh true set.
 
-    .venv/bin/python benchmarks/sampler_quality.py [--samples 4000] [--out PATH]
+    .venv/bin/python benchmarks/sampler_quality.py [--samples 4000] [--seeds 2] [--out PATH]
 """
 
 from __future__ import annotations
@@ -112,7 +112,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=4000)
     parser.add_argument("--seeds", type=int, default=2)
-    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "raw.md")
+    parser.add_argument("--out", type=Path, default=None, help="also write the table here")
     args = parser.parse_args()
     torch.set_num_threads(1)
     n = args.samples
@@ -166,8 +166,9 @@ def main() -> None:
         f"{platform.processor() or platform.machine()}, torch {torch.__version__}, 1 thread, "
         f"{time.time() - start:.0f} s",
     ]
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text("\n".join(lines) + "\n")
+    if args.out is not None:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
 
