@@ -29,7 +29,7 @@ import torch
 from diffmm.diffusion.analytic import ExactMixtureNet, GaussianMixture
 from diffmm.diffusion.denoiser import Denoiser
 from diffmm.diffusion.grid import SamplingGrid
-from diffmm.diffusion.samplers import SAMPLERS, log_snr_uniform_respacing
+from diffmm.diffusion.samplers import SAMPLERS
 from diffmm.diffusion.schedules import DiscreteSchedule, EDMSchedule, NoiseSchedule, VESchedule
 
 STEPS = (5, 10, 20, 50, 100, 1000)
@@ -87,7 +87,7 @@ def cases() -> list[Case]:
             "dpmpp_2m · DDPM linear, λ-uniform",
             "dpmpp_2m",
             linear,
-            lambda n: None if n >= 1000 else log_snr_uniform_respacing(linear, n).grid(),
+            lambda n: None if n >= 1000 else linear.grid(n, spacing="log_snr"),
         ),
         Case("heun · DDPM linear", "heun", linear, linear.grid, two_per_step),
         Case("pc · DDPM linear", "pc", linear, linear.grid, pc_nfe),

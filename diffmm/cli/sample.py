@@ -94,7 +94,9 @@ def run(args: argparse.Namespace) -> int:
     shape = tuple(bundle.config["data_shape"])
     num_classes = bundle.config.get("model", {}).get("num_classes")
     check_class_label(num_classes, args.class_label)
-    schedule.grid(args.steps)  # fails early (before any progress output) on a bad step count
+    schedule.grid(
+        args.steps, args.spacing or "default"
+    )  # fails early (before any progress output) on a bad step count
     generator = torch.Generator(args.device).manual_seed(args.seed)
     label_generator = torch.Generator().manual_seed(args.seed)
     batches = []
@@ -110,6 +112,7 @@ def run(args: argparse.Namespace) -> int:
                 (n, *shape),
                 sampler=args.sampler,
                 num_steps=args.steps,
+                spacing=args.spacing,
                 cond=cond,
                 generator=generator,
                 device=args.device,

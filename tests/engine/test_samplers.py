@@ -26,7 +26,6 @@ from diffmm.diffusion.samplers import (
     SAMPLERS,
     ddim_invert,
     generate,
-    log_snr_uniform_respacing,
 )
 from diffmm.diffusion.schedules import (
     DiscreteSchedule,
@@ -220,7 +219,7 @@ def test_ode_solver_convergence_order(sampler, order):
 def test_log_snr_uniform_respacing_spaces_lambda_evenly():
     # Away from the first few integer steps (where one step already moves λ/2 by ≈ 0.4),
     # the kept steps are equally spaced in λ/2 = log(α/σ) to within 3 %.
-    respaced = log_snr_uniform_respacing(DDPM_LINEAR, 20)
+    respaced = DDPM_LINEAR.respace_log_snr(20)
     assert respaced.num_steps == 20
     assert float(respaced.timesteps[0]) == 0 and float(respaced.timesteps[-1]) == 999
     half_log_snr = torch.log(respaced.sqrt_alphas_cumprod / respaced.sqrt_one_minus_alphas_cumprod)
@@ -236,7 +235,7 @@ def test_log_snr_uniform_respacing_spaces_lambda_evenly():
         # DPM-Solver's own recommendation: steps uniform in log-SNR. On the evenly respaced
         # linear schedule the last multistep jump (σ 0.09 → 0.01) is too long for 20 steps
         # (see benchmarks/results/sampler_quality.md).
-        ("dpmpp_2m", DDPM_LINEAR, log_snr_uniform_respacing(DDPM_LINEAR, 20)),
+        ("dpmpp_2m", DDPM_LINEAR, DDPM_LINEAR.respace_log_snr(20)),
         ("dpmpp_2m", COSINE, COSINE.respace_evenly(20)),
     ],
 )
@@ -387,3 +386,30 @@ def test_negative_eta_is_a_clear_error():
     x = torch.randn(4, 2)
     with pytest.raises(ValueError, match="eta"):
         SAMPLERS["ddim"](exact_denoiser(COSINE), x, COSINE.grid(5), eta=-1.0)
+
+
+@pytest.mark.parametrize("schedule", [VPSchedule(), VESchedule(0.01, 20.0), EDMSchedule()])
+def test_log_snr_grids_of_continuous_schedules_are_uniform_in_lambda(schedule):
+    default = schedule.grid(12).without_data_endpoint().log_snr()
+    spaced = schedule.grid(12, spacing="log_snr")
+    assert spaced.ends_at_data and spaced.num_steps == 12
+    lam = spaced.without_data_endpoint().log_snr()
+    torch.testing.assert_close(lam[[0, -1]], default[[0, -1]])
+    gaps = lam[1:] - lam[:-1]
+    torch.testing.assert_close(gaps, gaps.mean().expand_as(gaps), rtol=1e-6, atol=1e-9)
+
+
+def test_generate_gives_dpm_solver_its_log_snr_grid():
+    seen: list[float] = []
+
+    class RecordingDenoiser:
+        def predict(self, z, alpha, sigma, model_time, *, prior, cond):
+            seen.append(float(model_time))
+            return Denoiser(lambda x, t: torch.zeros_like(x)).predict(
+                z, alpha, sigma, model_time, prior=prior, cond=cond
+            )
+
+    generate(RecordingDenoiser(), DDPM_LINEAR, (4, 2), sampler="dpmpp_2m", num_steps=20)
+    assert seen == DDPM_LINEAR.respace_log_snr(20).timesteps.flip(0).tolist()
+    with pytest.raises(ValueError, match="unknown grid spacing"):
+        DDPM_LINEAR.grid(10, spacing="cubic")

@@ -20,7 +20,7 @@ from diffmm.diffusion.prior import STANDARD_NORMAL, GaussianPrior
 from diffmm.diffusion.samplers.ancestral import sample_ddpm
 from diffmm.diffusion.samplers.common import StepCallback
 from diffmm.diffusion.samplers.ddim import ddim_invert, sample_ddim
-from diffmm.diffusion.samplers.dpm_solver import log_snr_uniform_respacing, sample_dpmpp_2m
+from diffmm.diffusion.samplers.dpm_solver import sample_dpmpp_2m
 from diffmm.diffusion.samplers.langevin import sample_annealed_langevin
 from diffmm.diffusion.samplers.ode import sample_euler, sample_heun
 from diffmm.diffusion.samplers.predictor_corrector import sample_pc
@@ -39,6 +39,10 @@ SAMPLERS: dict[str, Callable[..., Tensor]] = {
 }
 
 
+# Grids a sampler is designed for; "default" is the schedule's own.
+PREFERRED_SPACING: dict[str, str] = {"dpmpp_2m": "log_snr"}
+
+
 def get_sampler(name: str) -> Callable[..., Tensor]:
     """The sampler registered under ``name``."""
     try:
@@ -55,6 +59,7 @@ def generate(
     *,
     sampler: str = "ddpm",
     num_steps: int | None = None,
+    spacing: str | None = None,
     prior: GaussianPrior = STANDARD_NORMAL,
     cond: Mapping[str, Any] | None = None,
     generator: torch.Generator | None = None,
@@ -68,7 +73,7 @@ def generate(
     The prior is scaled by the grid's ``prior_scale`` (σ_max for variance-exploding grids).
     """
     sample = get_sampler(sampler)
-    grid = schedule.grid(num_steps)
+    grid = schedule.grid(num_steps, spacing or PREFERRED_SPACING.get(sampler, "default"))
     x_start = prior.sample(
         shape, scale=grid.prior_scale, generator=generator, device=device, dtype=dtype
     )
@@ -90,7 +95,6 @@ __all__ = [
     "ddim_invert",
     "generate",
     "get_sampler",
-    "log_snr_uniform_respacing",
     "sample_annealed_langevin",
     "sample_ddim",
     "sample_ddpm",

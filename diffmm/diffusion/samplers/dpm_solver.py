@@ -21,7 +21,6 @@ from diffmm.diffusion.denoiser import DenoiserLike
 from diffmm.diffusion.grid import SamplingGrid
 from diffmm.diffusion.prior import STANDARD_NORMAL, GaussianPrior
 from diffmm.diffusion.samplers.common import StepCallback, predict_at, report
-from diffmm.diffusion.schedules.discrete import DiscreteSchedule
 
 
 @torch.no_grad()
@@ -60,19 +59,3 @@ def sample_dpmpp_2m(
         previous_x0 = pred.x0
         report(callback, i, grid.num_steps, z, pred.x0, prior)
     return prior.unwhiten(z)
-
-
-def log_snr_uniform_respacing(schedule: DiscreteSchedule, num_steps: int) -> DiscreteSchedule:
-    """Keep the steps nearest to ``num_steps`` points evenly spaced in λ (DPM-Solver's "logSNR"
-    skip type, Lu et al. 2022 §5), the spacing the multistep solver is designed for.
-
-    Steps that two targets share are kept once, so a very fine request may keep fewer steps.
-    """
-    if not 1 <= num_steps <= schedule.num_steps:
-        raise ValueError(f"num_steps must lie in [1, {schedule.num_steps}], got {num_steps}")
-    half_log_snr = torch.log(schedule.sqrt_alphas_cumprod / schedule.sqrt_one_minus_alphas_cumprod)
-    targets = torch.linspace(
-        float(half_log_snr[-1]), float(half_log_snr[0]), num_steps, dtype=torch.float64
-    )
-    nearest = (half_log_snr[None, :] - targets[:, None]).abs().argmin(dim=1)
-    return schedule.respace(sorted(set(nearest.tolist())))

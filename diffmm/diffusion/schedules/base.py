@@ -37,8 +37,32 @@ class NoiseSchedule(ABC):
         """Draw training times t for a batch (the schedule's default proposal)."""
 
     @abstractmethod
-    def grid(self, num_steps: int | None = None) -> SamplingGrid:
-        """A sampling grid of ``num_steps`` transitions ending at data (None: the schedule's own)."""
+    def default_grid(self, num_steps: int | None = None) -> SamplingGrid:
+        """The schedule's own grid of ``num_steps`` transitions ending at data (None: its default count)."""
+
+    def log_snr_grid(self, num_steps: int | None = None) -> SamplingGrid:
+        """A grid through the default grid's noise range, evenly spaced in log-SNR λ.
+
+        DPM-Solver's recommended spacing (Lu et al. 2022, "logSNR" skip type). Continuous
+        schedules invert λ with ``t_from_log_snr``; discrete ones override this.
+        """
+        span = self.default_grid(num_steps).without_data_endpoint().log_snr()
+        n = span.numel()
+        targets = torch.linspace(float(span[0]), float(span[-1]), n, dtype=torch.float64)
+        return self.grid_from_times(self.t_from_log_snr(targets))
+
+    def t_from_log_snr(self, log_snr: Tensor) -> Tensor:
+        """Inverse of :meth:`log_snr`."""
+        raise NotImplementedError(f"{type(self).__name__} has no closed-form inverse of λ(t)")
+
+    def grid(self, num_steps: int | None = None, spacing: str = "default") -> SamplingGrid:
+        """A sampling grid ending at data: ``spacing`` is "default" (the schedule's own: even
+        respacing for DDPM, uniform t for SDEs, Karras's ρ-grid for EDM) or "log_snr"."""
+        if spacing == "default":
+            return self.default_grid(num_steps)
+        if spacing == "log_snr":
+            return self.log_snr_grid(num_steps)
+        raise ValueError(f"unknown grid spacing {spacing!r}; known: default, log_snr")
 
     @abstractmethod
     def alpha_sigma_from_model_time(self, model_time: Tensor) -> tuple[Tensor, Tensor]:

@@ -81,7 +81,7 @@ class VPSchedule(NoiseSchedule):
     def sample_training_time(self, batch_size: int, *, generator=None, device=None) -> Tensor:
         return _uniform(batch_size, self.t_min, 1.0, generator, device)
 
-    def grid(self, num_steps: int | None = None) -> SamplingGrid:
+    def default_grid(self, num_steps: int | None = None) -> SamplingGrid:
         """``num_steps`` times evenly spaced from 1 to t_min, then the data (a final denoising step)."""
         n = 1000 if num_steps is None else num_steps
         if n < 1:
@@ -176,7 +176,7 @@ class VESchedule(NoiseSchedule):
         idx = torch.randint(0, self.num_scales, (batch_size,), generator=generator, device=device)
         return self.ladder_times().to(device)[idx]
 
-    def grid(self, num_steps: int | None = None) -> SamplingGrid:
+    def default_grid(self, num_steps: int | None = None) -> SamplingGrid:
         """The discrete ladder (if any and num_steps is None) or geometric σ from σ_max to σ_min."""
         if num_steps is None and self.num_scales is not None:
             return self.grid_from_times(self.ladder_times())
@@ -239,6 +239,6 @@ class EDMSchedule(NoiseSchedule):
         n = torch.randn(batch_size, generator=generator, device=device, dtype=torch.float64)
         return torch.exp(self.p_mean + self.p_std * n)
 
-    def grid(self, num_steps: int | None = None) -> SamplingGrid:
+    def default_grid(self, num_steps: int | None = None) -> SamplingGrid:
         n = 18 if num_steps is None else num_steps
         return self.grid_from_times(karras_sigmas(n, self.sigma_min, self.sigma_max, self.rho))

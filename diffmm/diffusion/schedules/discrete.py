@@ -166,9 +166,30 @@ class DiscreteSchedule(NoiseSchedule):
             )
         return DiscreteSchedule(infer.betas, timesteps=torch.tensor(steps, dtype=torch.float64))
 
-    def grid(self, num_steps: int | None = None) -> SamplingGrid:
+    def respace_log_snr(self, num_steps: int) -> DiscreteSchedule:
+        """Keep the steps nearest to ``num_steps`` points evenly spaced in λ (DPM-Solver's
+        "logSNR" skip type, Lu et al. 2022 §5).
+
+        Steps that two targets share are kept once, so a very fine request may keep fewer steps.
+        """
+        if not 1 <= num_steps <= self.num_steps:
+            raise ValueError(f"num_steps must lie in [1, {self.num_steps}], got {num_steps}")
+        half_log_snr = torch.log(self.sqrt_alphas_cumprod / self.sqrt_one_minus_alphas_cumprod)
+        targets = torch.linspace(
+            float(half_log_snr[-1]), float(half_log_snr[0]), num_steps, dtype=torch.float64
+        )
+        nearest = (half_log_snr[None, :] - targets[:, None]).abs().argmin(dim=1)
+        return self.respace(sorted(set(nearest.tolist())))
+
+    def log_snr_grid(self, num_steps: int | None = None) -> SamplingGrid:
+        return self._grid_of(self if num_steps is None else self.respace_log_snr(num_steps))
+
+    def default_grid(self, num_steps: int | None = None) -> SamplingGrid:
         """All steps N−1, …, 0 of the (evenly respaced, if asked) schedule, then the data."""
-        sched = self if num_steps is None else self.respace_evenly(num_steps)
+        return self._grid_of(self if num_steps is None else self.respace_evenly(num_steps))
+
+    @staticmethod
+    def _grid_of(sched: DiscreteSchedule) -> SamplingGrid:
         order = torch.arange(sched.num_steps - 1, -1, -1)
         return SamplingGrid(
             sched.sqrt_alphas_cumprod[order],
