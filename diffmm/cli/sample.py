@@ -31,6 +31,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         default=None,
         help="class to generate (class-conditional bundles)",
     )
+    parser.add_argument(
+        "--spacing",
+        choices=["default", "log_snr"],
+        default=None,
+        help="step grid (default: the sampler's preferred one; log_snr for dpmpp_2m)",
+    )
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="cpu")
