@@ -1,0 +1,127 @@
+"""The WaveNet-style residual stack shared by DiffWave, PriorGrad and TimeGrad's ε-network.
+
+Each layer (Kong et al. 2021, fig. 2): add the layer's projection of the step embedding,
+a dilated conv to 2C channels, add the layer's projection of the conditioner, gate
+tanh(a)·σ(b), then a 1×1 conv to 2C channels split into a residual (added back, scaled by
+1/√2) and a skip output; the skips of all layers are summed and scaled by 1/√L.
+
+The conditioner projections of all layers are one 1×1 conv, exposed as
+:meth:`ResidualStack.project_condition`, so a sampler can compute them once per utterance
+and reuse them at every diffusion step (they do not depend on the step).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+import torch
+from torch import Tensor, nn
+
+
+class ResidualLayer(nn.Module):
+    """One gated residual layer with dilation ``dilation``."""
+
+    def __init__(
+        self,
+        channels: int,
+        dilation: int,
+        embed_dim: int,
+        kernel_size: int = 3,
+        padding_mode: Literal["zeros", "circular"] = "zeros",
+    ) -> None:
+        super().__init__()
+        self.step_projection = nn.Linear(embed_dim, channels)
+        self.dilated_conv = nn.Conv1d(
+            channels,
+            2 * channels,
+            kernel_size,
+            padding=dilation * (kernel_size - 1) // 2,
+            dilation=dilation,
+            padding_mode=padding_mode,
+        )
+        self.output_projection = nn.Conv1d(channels, 2 * channels, 1)
+        nn.init.kaiming_normal_(self.dilated_conv.weight)
+        nn.init.kaiming_normal_(self.output_projection.weight)
+
+    def forward(
+        self, x: Tensor, step_embedding: Tensor, condition: Tensor | None
+    ) -> tuple[Tensor, Tensor]:
+        h = self.dilated_conv(x + self.step_projection(step_embedding)[:, :, None])
+        if condition is not None:
+            h = h + condition
+        gate, filt = h.chunk(2, dim=1)
+        residual, skip = self.output_projection(torch.sigmoid(gate) * torch.tanh(filt)).chunk(
+            2, dim=1
+        )
+        return (x + residual) / math.sqrt(2.0), skip
+
+
+class ResidualStack(nn.Module):
+    """L residual layers with dilation 2^(i mod cycle) and an optional per-position conditioner.
+
+    DiffWave BASE: 30 layers, 64 channels, cycle 10, zero padding, an 80-channel mel
+    conditioner. TimeGrad: 8 layers, 8 channels, cycle 2, circular padding over the series
+    axis, a 1-channel conditioner.
+    """
+
+    def __init__(
+        self,
+        channels: int,
+        num_layers: int,
+        dilation_cycle: int,
+        embed_dim: int,
+        condition_channels: int | None = None,
+        kernel_size: int = 3,
+        padding_mode: Literal["zeros", "circular"] = "zeros",
+    ) -> None:
+        super().__init__()
+        if channels < 1 or num_layers < 1 or dilation_cycle < 1:
+            raise ValueError("a residual stack needs positive channels, layers and dilation cycle")
+        if kernel_size % 2 == 0:
+            raise ValueError(f"kernel_size must be odd to keep the length, got {kernel_size}")
+        self.channels, self.num_layers = channels, num_layers
+        self.condition_channels = condition_channels
+        self.layers = nn.ModuleList(
+            ResidualLayer(channels, 2 ** (i % dilation_cycle), embed_dim, kernel_size, padding_mode)
+            for i in range(num_layers)
+        )
+        self.condition_projection = (
+            nn.Conv1d(condition_channels, num_layers * 2 * channels, 1)
+            if condition_channels is not None
+            else None
+        )
+        if self.condition_projection is not None:
+            nn.init.kaiming_normal_(self.condition_projection.weight)
+
+    def project_condition(self, condition: Tensor) -> Tensor:
+        """(B, condition_channels, L) → (B, num_layers, 2C, L): every layer's conditioner term."""
+        if self.condition_projection is None:
+            raise ValueError("this residual stack is unconditional")
+        if condition.ndim != 3 or condition.shape[1] != self.condition_channels:
+            raise ValueError(
+                f"conditioner must have shape (B, {self.condition_channels}, L), "
+                f"got {tuple(condition.shape)}"
+            )
+        projected = self.condition_projection(condition)
+        return projected.view(condition.shape[0], self.num_layers, 2 * self.channels, -1)
+
+    def forward(
+        self, x: Tensor, step_embedding: Tensor, projected_condition: Tensor | None = None
+    ) -> Tensor:
+        """Skip sum / √L for x of shape (B, C, L); ``projected_condition`` from :meth:`project_condition`."""
+        if (projected_condition is None) != (self.condition_projection is None):
+            raise ValueError(
+                "pass projected_condition exactly when the stack was built with condition_channels"
+            )
+        if projected_condition is not None and projected_condition.shape[-1] != x.shape[-1]:
+            raise ValueError(
+                f"conditioner length {projected_condition.shape[-1]} does not match the "
+                f"signal length {x.shape[-1]}"
+            )
+        skip_sum = torch.zeros_like(x)
+        for i, layer in enumerate(self.layers):
+            cond = None if projected_condition is None else projected_condition[:, i]
+            x, skip = layer(x, step_embedding, cond)
+            skip_sum = skip_sum + skip
+        return skip_sum / math.sqrt(self.num_layers)
