@@ -2,8 +2,8 @@
 
 Both networks have the DDPM CIFAR-10 layout (35,746,307 parameters). The reference below is
 written the straightforward way: 1×1 Conv1d q/k/v, attention by two einsums with a float32
-softmax, standard nn.GroupNorm, nn.Sequential blocks. Ours uses scaled_dot_product_attention,
-Linear projections on the channels-last sequence and GroupNorm32.
+softmax, standard nn.GroupNorm, nn.Sequential blocks. Ours uses scaled_dot_product_attention
+and GroupNorm32 (float32 statistics under autocast).
 
 Measured, batch 8 × 3 × 32 × 32:
 - forward: eval mode, torch.no_grad;

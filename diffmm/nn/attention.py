@@ -32,9 +32,9 @@ def resolve_num_heads(channels: int, num_heads: int, num_head_channels: int) -> 
 class AttentionBlock(nn.Module):
     """x + proj(MHSA(GroupNorm(x))), with the output projection zero-initialised.
 
-    The q, k, v and output projections are 1×1 maps, written as ``nn.Linear`` on the
-    channels-last sequence (the same parameters as DDPM's NIN layers / a 1×1 conv), which
-    avoids a transpose around a 1×1 convolution.
+    The q, k, v and output projections are 1×1 convolutions on the channels-first sequence
+    (B, C, N) (DDPM's NIN layers). On CPU these run through oneDNN and measured ~25% faster
+    per block than ``nn.Linear`` on a transposed (B, N, C) copy (benchmarks/unet_cpu.py).
     """
 
     def __init__(
@@ -49,8 +49,8 @@ class AttentionBlock(nn.Module):
         self.num_heads = resolve_num_heads(channels, num_heads, num_head_channels)
         self.use_checkpoint = use_checkpoint
         self.norm = normalization(channels)
-        self.qkv = nn.Linear(channels, 3 * channels)
-        self.proj_out = zero_module(nn.Linear(channels, channels))
+        self.qkv = nn.Conv1d(channels, 3 * channels, 1)
+        self.proj_out = zero_module(nn.Conv1d(channels, channels, 1))
 
     def forward(self, x: Tensor) -> Tensor:
         if self.use_checkpoint and self.training and torch.is_grad_enabled():
@@ -59,12 +59,13 @@ class AttentionBlock(nn.Module):
 
     def _forward(self, x: Tensor) -> Tensor:
         batch, channels, *spatial = x.shape
-        tokens = self.norm(x).reshape(batch, channels, -1).transpose(1, 2)  # (B, N, C)
-        length = tokens.shape[1]
+        qkv = self.qkv(self.norm(x).reshape(batch, channels, -1))  # (B, 3C, N)
+        length = qkv.shape[-1]
         head_dim = channels // self.num_heads
-        qkv = self.qkv(tokens).reshape(batch, length, 3, self.num_heads, head_dim)
-        q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)  # each (B, heads, N, head_dim)
-        attended = F.scaled_dot_product_attention(q, k, v)
-        attended = attended.transpose(1, 2).reshape(batch, length, channels)
-        out = self.proj_out(attended).transpose(1, 2).reshape(batch, channels, *spatial)
-        return x + out
+        # (B, 3, heads, head_dim, N) → q, k, v as (B, heads, N, head_dim) views
+        q, k, v = (
+            qkv.reshape(batch, 3, self.num_heads, head_dim, length).transpose(-1, -2).unbind(1)
+        )
+        attended = F.scaled_dot_product_attention(q, k, v)  # (B, heads, N, head_dim)
+        attended = attended.transpose(-1, -2).reshape(batch, channels, length)
+        return x + self.proj_out(attended).reshape(batch, channels, *spatial)

@@ -4,6 +4,7 @@ import torch.nn.functional as F
 
 import diffmm.nn.attention as attention_module
 import diffmm.nn.resblock as resblock_module
+from diffmm.nn.attention import AttentionBlock
 from diffmm.nn.layers import GroupNorm32
 from diffmm.nn.unet import UNetModel
 from diffmm.nn.unet_presets import UNET_PRESETS, unet_preset
@@ -208,3 +209,24 @@ def test_bad_inputs_raise_clear_errors():
         tiny_unet(2, attention_resolutions=(16,))
     with pytest.raises(ValueError, match="heads"):
         tiny_unet(2, num_heads=3)
+
+
+@pytest.mark.parametrize("num_heads,num_head_channels", [(1, -1), (4, -1), (1, 4)])
+def test_attention_block_matches_explicit_multihead_softmax(num_heads, num_head_channels):
+    channels = 16
+    block = perturb_zero_init(AttentionBlock(channels, num_heads, num_head_channels)).double()
+    x = torch.randn(2, channels, 3, 5, dtype=torch.float64)
+    heads = block.num_heads
+    h = block.norm(x).reshape(2, channels, -1)
+    qkv = torch.einsum("oc,bcn->bon", block.qkv.weight[..., 0], h) + block.qkv.bias[:, None]
+    q, k, v = (part.reshape(2, heads, channels // heads, -1) for part in qkv.chunk(3, dim=1))
+    scores = torch.einsum("bhdn,bhdm->bhnm", q, k) / (channels // heads) ** 0.5
+    attended = torch.einsum("bhnm,bhdm->bhdn", scores.softmax(-1), v).reshape(2, channels, -1)
+    proj = block.proj_out.weight[..., 0] @ attended + block.proj_out.bias[:, None]
+    torch.testing.assert_close(block(x), x + proj.reshape(x.shape))
+    # self-attention is equivariant to permuting the positions
+    perm = torch.randperm(15)
+    permuted = block(x.reshape(2, channels, 15)[..., perm].reshape(x.shape))
+    torch.testing.assert_close(
+        permuted.reshape(2, channels, 15), block(x).reshape(2, channels, 15)[..., perm]
+    )
