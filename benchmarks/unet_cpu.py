@@ -205,8 +205,8 @@ def memory_child(impl: str, threads: int) -> dict:
 
 
 def time_both(threads: int, warmup: int, repeats: int) -> dict:
-    """Both networks in one process, timed alternately repeat by repeat, so that load from
-    other jobs on a shared machine falls on both alike."""
+    """Both networks in one process, timed alternately repeat by repeat (the order flipped
+    every repeat), so that load from other jobs on a shared machine falls on both alike."""
     torch.set_num_threads(threads)
     models = {impl: build(impl) for impl in IMPLS}
     steps = {impl: make_steps(m) for impl, m in models.items()}
@@ -215,8 +215,8 @@ def time_both(threads: int, warmup: int, repeats: int) -> dict:
         for _ in range(warmup):
             for impl in IMPLS:
                 steps[impl][kind]()
-        for _ in range(repeats):
-            for impl in IMPLS:
+        for repeat in range(repeats):
+            for impl in IMPLS if repeat % 2 == 0 else IMPLS[::-1]:
                 start = time.perf_counter()
                 steps[impl][kind]()
                 times[impl][kind].append(time.perf_counter() - start)
@@ -236,7 +236,8 @@ def markdown(summary: dict, args: argparse.Namespace) -> str:
         f"average {summary['load_before']:.2f} before, {summary['load_after']:.2f} after); "
         f"torch {torch.__version__}, torch.set_num_threads({args.threads}); batch {BATCH}×3×32×32.",
         f"Parameters: ours {ours['params']:,}, reference {ref['params']:,}.",
-        f"Times: both networks in one process, alternated repeat by repeat; {args.warmup} warm-up "
+        f"Times: both networks in one process, alternated repeat by repeat (order flipped each "
+        f"repeat); {args.warmup} warm-up "
         f"and {args.repeats} timed repeats each; median (min). Forward: eval, no_grad. Train "
         "step: train mode (dropout 0.1), MSE, backward, Adam.",
         "Memory: resource.getrusage ru_maxrss (peak RSS of the whole process, torch included) "
