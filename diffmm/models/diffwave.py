@@ -1,0 +1,118 @@
+"""DiffWave (Kong et al. 2021): a WaveNet-style ε-network on raw waveforms.
+
+Conditional (vocoder): input 1×1 conv + ReLU, the step embedding (128 sinusoidal features →
+512 → 512, SiLU), the mel upsampled to the sample rate and projected into every layer, the
+shared :class:`~diffmm.nn.wavenet.ResidualStack`, then skip 1×1 conv + ReLU and a zero-initialised
+1×1 output conv. BASE: 30 layers × 64 channels, T = 50, β 1e-4 → 0.05; LARGE: 128 channels,
+T = 200. Unconditional (SC09): 36 layers × 256 channels, dilation cycle 12, T = 200.
+
+The conditioner does not depend on the diffusion step, so a sampler computes it once per
+utterance with :meth:`DiffWave.condition` and passes it as ``condition=`` to every step;
+``mel=`` recomputes it on each call (training, and the naive path the benchmark compares with).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from torch import Tensor, nn
+
+from diffmm.models.mel_upsampler import MelUpsampler
+from diffmm.models.registry import register_family
+from diffmm.nn.embeddings import TimestepEmbedding
+from diffmm.nn.wavenet import ResidualStack
+
+STEP_FEATURES = 128  # sinusoidal features of the step (64 sin + 64 cos in the paper)
+STEP_EMBED_DIM = 512
+
+
+@dataclass
+class DiffWaveConfig:
+    residual_layers: int = 30
+    residual_channels: int = 64
+    dilation_cycle: int = 10
+    n_mels: int | None = 80  # None: unconditional
+    hop: int = 256
+    upsample_factors: list[int] | None = None  # default: hop_factors(hop)
+
+
+class DiffWave(nn.Module):
+    """ε̂(x_t, t, mel): x_t of shape (B, 1, T) or (B, T); the output has the input's shape."""
+
+    def __init__(self, cfg: DiffWaveConfig) -> None:
+        super().__init__()
+        self.cfg = cfg
+        channels = cfg.residual_channels
+        self.input_projection = nn.Sequential(nn.Conv1d(1, channels, 1), nn.ReLU())
+        nn.init.kaiming_normal_(self.input_projection[0].weight)
+        self.step_embedding = nn.Sequential(
+            TimestepEmbedding(STEP_FEATURES, STEP_EMBED_DIM), nn.SiLU()
+        )
+        conditional = cfg.n_mels is not None
+        self.upsampler = MelUpsampler(cfg.hop, cfg.upsample_factors) if conditional else None
+        self.residual_stack = ResidualStack(
+            channels,
+            cfg.residual_layers,
+            cfg.dilation_cycle,
+            STEP_EMBED_DIM,
+            condition_channels=cfg.n_mels,
+        )
+        self.skip_projection = nn.Sequential(nn.Conv1d(channels, channels, 1), nn.ReLU())
+        nn.init.kaiming_normal_(self.skip_projection[0].weight)
+        self.output_projection = nn.Conv1d(channels, 1, 1)
+        nn.init.zeros_(self.output_projection.weight)
+        nn.init.zeros_(self.output_projection.bias)
+
+    @property
+    def conditional(self) -> bool:
+        return self.upsampler is not None
+
+    def condition(self, mel: Tensor) -> Tensor:
+        """(B, n_mels, frames) → every layer's conditioner term (B, layers, 2C, frames · hop)."""
+        if not self.conditional:
+            raise ValueError("this DiffWave is unconditional: it takes no mel")
+        if mel.ndim != 3 or mel.shape[1] != self.cfg.n_mels:
+            raise ValueError(
+                f"mel must have shape (B, {self.cfg.n_mels}, frames), got {tuple(mel.shape)}"
+            )
+        return self.residual_stack.project_condition(self.upsampler(mel))
+
+    def forward(
+        self,
+        audio: Tensor,
+        steps: Tensor,
+        mel: Tensor | None = None,
+        condition: Tensor | None = None,
+    ) -> Tensor:
+        """ε̂ for ``audio`` at diffusion ``steps`` (B,), from ``mel`` or a cached ``condition``."""
+        squeeze = audio.ndim == 2
+        x = audio.unsqueeze(1) if squeeze else audio
+        if x.ndim != 3 or x.shape[1] != 1:
+            raise ValueError(f"audio must have shape (B, T) or (B, 1, T), got {tuple(audio.shape)}")
+        if self.conditional:
+            if (mel is None) == (condition is None):
+                raise ValueError("a conditional DiffWave needs exactly one of mel= or condition=")
+            if condition is None:
+                condition = self.condition(mel)
+            if condition.shape[-1] != x.shape[-1]:
+                raise ValueError(
+                    f"the mel covers {condition.shape[-1]} samples (frames × hop "
+                    f"{self.cfg.hop}) but the audio has {x.shape[-1]}"
+                )
+        elif mel is not None or condition is not None:
+            raise ValueError("this DiffWave is unconditional but a mel/condition was given")
+        embedding = self.step_embedding(steps.to(x.dtype))
+        h = self.input_projection(x)
+        h = self.residual_stack(h, embedding, condition)
+        out = self.output_projection(self.skip_projection(h))
+        return out.squeeze(1) if squeeze else out
+
+
+def count_parameters(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+@register_family("diffwave")
+def build_diffwave(config: dict) -> DiffWave:
+    """Rebuild the network from a bundle's (or recipe's) config dictionary."""
+    return DiffWave(DiffWaveConfig(**config["model"]))
