@@ -1,0 +1,194 @@
+"""TimeGrad: masked loss, D = 1, no mutation, sampling shapes and causality, circular ε-network."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from diffmm.diffusion.config import DiffusionConfig, build_denoiser, build_schedule
+from diffmm.models.timegrad import (
+    EpsilonNetwork,
+    TimeGrad,
+    TimeGradModelConfig,
+    mean_scale,
+    training_loss,
+)
+from diffmm.models.timegrad_sampling import sample_paths
+
+DIFFUSION = DiffusionConfig(schedule="linear", num_steps=100, beta_start=1e-4, beta_end=0.1)
+CONTEXT, HORIZON, LAGS, FEATURES = 5, 3, [1, 2, 4], 2
+
+
+def make_model(target_dim: int, seed: int = 0) -> TimeGrad:
+    torch.manual_seed(seed)
+    cfg = TimeGradModelConfig(
+        target_dim=target_dim,
+        lags=LAGS,
+        num_time_features=FEATURES,
+        context_length=CONTEXT,
+        prediction_length=HORIZON,
+        hidden_size=12,
+        dropout=0.0,
+    )
+    model = TimeGrad(cfg)
+    # TimeGrad zero-initialises its output layer; perturb it so ε̂ depends on every input
+    torch.nn.init.normal_(model.epsilon.output_projection.weight, std=0.3)
+    return model
+
+
+def make_batch(windows: int, target_dim: int, seed: int = 1) -> dict[str, torch.Tensor]:
+    g = torch.Generator().manual_seed(seed)
+    past = CONTEXT + max(LAGS)
+    return {
+        "past_target": 5 + 3 * torch.rand(windows, past, target_dim, generator=g),
+        "past_observed": torch.ones(windows, past, target_dim, dtype=torch.bool),
+        "past_time_feat": torch.randn(windows, past, FEATURES, generator=g),
+        "future_target": 5 + 3 * torch.rand(windows, HORIZON, target_dim, generator=g),
+        "future_observed": torch.ones(windows, HORIZON, target_dim, dtype=torch.bool),
+        "future_time_feat": torch.randn(windows, HORIZON, FEATURES, generator=g),
+    }
+
+
+def loss_of(model: TimeGrad, batch: dict[str, torch.Tensor], seed: int = 7) -> torch.Tensor:
+    schedule, denoiser = build_schedule(DIFFUSION), build_denoiser(model, DIFFUSION)
+    return training_loss(model, batch, schedule, denoiser, torch.Generator().manual_seed(seed))
+
+
+def paths_of(model: TimeGrad, batch: dict, seed: int = 3, **kwargs) -> torch.Tensor:
+    schedule, denoiser = build_schedule(DIFFUSION), build_denoiser(model, DIFFUSION)
+    kwargs.setdefault("num_samples", 4)
+    return sample_paths(
+        model.eval(),
+        batch,
+        schedule,
+        denoiser,
+        generator=torch.Generator().manual_seed(seed),
+        **kwargs,
+    )
+
+
+def with_missing(batch: dict[str, torch.Tensor], fill: float) -> dict[str, torch.Tensor]:
+    """The batch with a fixed pattern of entries unobserved and their values set to ``fill``."""
+    out = {k: v.clone() for k, v in batch.items()}
+    for name in ("past", "future"):
+        observed = out[f"{name}_observed"]
+        observed[0, 1, 0] = observed[1, -1, 2] = observed[2, :, 1] = False
+        out[f"{name}_target"] = torch.where(observed, out[f"{name}_target"], fill)
+    return out
+
+
+def test_loss_ignores_unobserved_values() -> None:
+    model, batch = make_model(4), make_batch(3, 4)
+    reference = loss_of(model, with_missing(batch, 0.0))
+    for fill in (1e6, -3.0, float("nan")):
+        assert torch.equal(loss_of(model, with_missing(batch, fill)), reference)
+    # ...while an observed value does change it (the test can fail)
+    changed = with_missing(batch, 0.0)
+    changed["future_target"][0, 0, 3] += 1.0
+    assert not torch.equal(loss_of(model, changed), reference)
+
+
+def test_loss_is_the_mean_over_observed_entries_only() -> None:
+    """All unobserved: the loss is exactly 0 and has a finite gradient (no 0/0)."""
+    model, batch = make_model(3), make_batch(2, 3)
+    batch["future_observed"][:] = False
+    batch["past_observed"][:] = False
+    loss = loss_of(model, batch)
+    loss.backward()
+    assert loss.item() == 0.0
+    assert all(torch.isfinite(p.grad).all() for p in model.parameters() if p.grad is not None)
+
+
+def test_sampling_ignores_unobserved_past_values() -> None:
+    model, batch = make_model(4), make_batch(3, 4)
+    reference = paths_of(model, with_missing(batch, 0.0))
+    assert torch.equal(paths_of(model, with_missing(batch, float("nan"))), reference)
+
+
+def test_inputs_are_not_mutated() -> None:
+    model, batch = make_model(4), with_missing(make_batch(3, 4), float("nan"))
+    before = {k: v.clone() for k, v in batch.items()}
+    loss_of(model, batch).backward()
+    paths_of(model, batch)
+    for key, value in batch.items():
+        torch.testing.assert_close(value, before[key], rtol=0, atol=0, equal_nan=True)
+
+
+@pytest.mark.parametrize("sampler, steps", [("ddpm", None), ("ddim", 10), ("dpmpp_2m", 10)])
+def test_sample_shape_is_windows_samples_horizon_series(sampler: str, steps: int | None) -> None:
+    model, batch = make_model(5), make_batch(2, 5)
+    paths = paths_of(model, batch, num_samples=6, sampler=sampler, num_steps=steps)
+    assert paths.shape == (2, 6, HORIZON, 5)
+    assert torch.isfinite(paths).all()
+
+
+def test_one_series_trains_and_samples() -> None:
+    model, batch = make_model(1), make_batch(3, 1)
+    loss = loss_of(model, batch)
+    loss.backward()
+    assert torch.isfinite(loss) and model.rnn.weight_ih_l0.grad.abs().sum() > 0
+    assert paths_of(model, batch, num_samples=5).shape == (3, 5, HORIZON, 1)
+
+
+def test_sampling_is_causal_over_the_horizon() -> None:
+    """A longer horizon draws the same first steps: step k depends only on steps < k."""
+    model, batch = make_model(3), make_batch(2, 3)
+    longer = dict(batch, future_time_feat=torch.cat([batch["future_time_feat"]] * 2, dim=1))
+    short, long = paths_of(model, batch), paths_of(model, longer)
+    assert long.shape[2] == 2 * HORIZON
+    torch.testing.assert_close(long[:, :, :HORIZON], short)
+
+
+def test_samples_are_in_data_units() -> None:
+    """Scaling every series by c scales every path by c (mean scaling is exact)."""
+    model, batch = make_model(3), make_batch(2, 3)
+    scaled = dict(batch, past_target=batch["past_target"] * 1000.0)
+    torch.testing.assert_close(paths_of(model, scaled), 1000.0 * paths_of(model, batch))
+
+
+def test_mean_scale_by_hand() -> None:
+    context = torch.tensor(
+        [[[1.0, -2.0, 9.0], [3.0, 4.0, 9.0]], [[5.0, 0.0, 7.0], [7.0, 0.0, 1.0]]]
+    )
+    observed = torch.tensor([[[1, 1, 0], [1, 1, 0]], [[1, 1, 0], [0, 1, 1]]], dtype=torch.bool)
+    scale = mean_scale(context, observed)
+    # series 2 of window 0 is unobserved: it takes the batch's mean |x| over that series (1/1)
+    expected = torch.tensor([[[2.0, 3.0, 1.0]], [[5.0, 1e-10, 1.0]]])
+    torch.testing.assert_close(scale, expected)
+
+
+@pytest.mark.parametrize("target_dim", [3, 6])
+def test_epsilon_network_is_circular_over_the_series_axis(target_dim: int) -> None:
+    """Rolling x and the conditioner along the series rolls ε̂: a circular conv stack."""
+    eps = make_model(target_dim).epsilon
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(4, 1, target_dim, generator=g)
+    cond = eps.project_condition(torch.randn(4, 12, generator=g))
+    t = torch.tensor([0.0, 10.0, 50.0, 99.0])
+    rolled = eps(x.roll(2, -1), t, cond.roll(2, -1))
+    torch.testing.assert_close(rolled, eps(x, t, cond).roll(2, -1))
+
+
+def test_one_series_equals_a_constant_longer_series() -> None:
+    """D = 1 (tiled internally) computes the circular convolution mod 1: the same output as
+    any constant signal on a longer axis with the same weights."""
+    small = make_model(1).epsilon
+    large = make_model(4).epsilon
+    for name in (
+        "input_projection",
+        "stack",
+        "skip_projection",
+        "output_projection",
+        "step_embedding",
+    ):
+        getattr(large, name).load_state_dict(getattr(small, name).state_dict())
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(3, 1, 1, generator=g)
+    cond_signal = torch.randn(3, 1, 1, generator=g)
+    t = torch.tensor([1.0, 20.0, 80.0])
+    out_small = small(x, t, small.stack.project_condition(cond_signal.repeat(1, 1, small.tiles)))
+    out_large = large(
+        x.expand(-1, -1, 4), t, large.stack.project_condition(cond_signal.expand(-1, -1, 4))
+    )
+    assert isinstance(small, EpsilonNetwork) and small.tiles > 1
+    torch.testing.assert_close(out_large, out_small.expand(-1, -1, 4))
