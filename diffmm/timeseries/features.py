@@ -1,0 +1,52 @@
+"""Lags and calendar features derived from the frequency (as TimeGrad / pytorch-ts use them).
+
+- ``lags_for_frequency``: GluonTS's ``get_lags_for_frequency`` (default upper bound 1200),
+  e.g. hourly → [1..7, 23, 24, 25, 47, 48, 49, ..., 719, 720, 721].
+- ``time_features``: GluonTS's ``time_features_from_frequency_str`` (each feature in
+  [-0.5, 0.5], e.g. hourly: hour of day, day of week, day of month, day of year), then, as
+  pytorch-ts's TimeGrad adds with ``AddAgeFeature(log_scale=True)``, an age feature
+  log10(2 + t), t = steps since ``age_origin`` (default: the first period of ``index``).
+  Computing the features over a whole series and slicing them keeps the age measured from the
+  series' start, as in pytorch-ts.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from diffmm.timeseries.series import make_period, offset_alias, quiet_period_warnings
+
+
+def lags_for_frequency(freq: str) -> list[int]:
+    """GluonTS's lag indices for ``freq`` (ascending, starting at 1)."""
+    from gluonts.time_feature import get_lags_for_frequency
+
+    return [int(lag) for lag in get_lags_for_frequency(offset_alias(freq))]
+
+
+def _calendar_features(freq: str) -> list:
+    from gluonts.time_feature import time_features_from_frequency_str
+
+    return time_features_from_frequency_str(offset_alias(freq))
+
+
+def num_time_features(freq: str) -> int:
+    """F: the calendar features of ``freq`` plus the age feature."""
+    return len(_calendar_features(freq)) + 1
+
+
+def time_features(
+    index: pd.PeriodIndex, freq: str, *, age_origin: pd.Period | None = None
+) -> np.ndarray:
+    """Float32 (F, T): calendar features of each period, then log10(2 + age)."""
+    with quiet_period_warnings():
+        index = pd.PeriodIndex(index).asfreq(make_period(index[0], freq).freqstr)
+        origin = index[0] if age_origin is None else make_period(age_origin, freq)
+        first_age = (index[0] - origin).n
+    if first_age < 0:
+        raise ValueError(f"age_origin {origin} is after the first period {index[0]}")
+    age = first_age + np.arange(len(index))
+    rows = [np.asarray(feature(index), dtype=np.float64) for feature in _calendar_features(freq)]
+    rows.append(np.log10(2.0 + age.astype(np.float64)))
+    return np.stack(rows).astype(np.float32)
