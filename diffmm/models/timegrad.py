@@ -48,6 +48,7 @@ from diffmm.diffusion.schedules.base import NoiseSchedule
 from diffmm.models.registry import register_family
 from diffmm.nn.embeddings import TimestepEmbedding
 from diffmm.nn.wavenet import ResidualStack
+from diffmm.timeseries.scaling import mean_scale
 
 LEAKY_SLOPE = 0.4  # TimeGrad's LeakyReLU slope throughout the ε-network
 
@@ -214,22 +215,6 @@ def observed_values(target: Tensor, observed: Tensor) -> Tensor:
     return torch.where(observed.bool(), torch.nan_to_num(target), torch.zeros_like(target))
 
 
-def mean_scale(context: Tensor, observed: Tensor, minimum: float = 1e-10) -> Tensor:
-    """Per-series scale (B, 1, D): mean |x| over the observed context (GluonTS's MeanScaler).
-
-    A series with no observed value in its window takes the batch's mean scale over the
-    series that have one (1 if none has); ``minimum`` keeps all-zero series finite.
-    """
-    weights = observed.to(context.dtype)
-    counts = weights.sum(1, keepdim=True)
-    totals = (context.abs() * weights).sum(1, keepdim=True)
-    per_series = totals / counts.clamp_min(1)
-    seen = counts > 0
-    batch_default = totals.sum(0, keepdim=True) / counts.sum(0, keepdim=True).clamp_min(1)
-    batch_default = torch.where(counts.sum(0, keepdim=True) > 0, batch_default, 1.0)
-    return torch.where(seen, per_series, batch_default).clamp_min(minimum)
-
-
 def training_loss(
     model: nn.Module,
     batch: dict[str, Tensor],
@@ -281,7 +266,7 @@ def context_scale(cfg: TimeGradModelConfig, past: Tensor, past_observed: Tensor)
     if not cfg.scaling:
         return torch.ones_like(past[:, :1])
     c = cfg.context_length
-    return mean_scale(past[:, -c:], past_observed[:, -c:])
+    return mean_scale(past[:, -c:], past_observed[:, -c:])[1]
 
 
 def unwrap_timegrad(model: nn.Module) -> TimeGrad:

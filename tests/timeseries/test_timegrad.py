@@ -10,7 +10,6 @@ from diffmm.models.timegrad import (
     EpsilonNetwork,
     TimeGrad,
     TimeGradModelConfig,
-    mean_scale,
     training_loss,
 )
 from diffmm.models.timegrad_sampling import sample_paths
@@ -144,17 +143,6 @@ def test_samples_are_in_data_units() -> None:
     model, batch = make_model(3), make_batch(2, 3)
     scaled = dict(batch, past_target=batch["past_target"] * 1000.0)
     torch.testing.assert_close(paths_of(model, scaled), 1000.0 * paths_of(model, batch))
-
-
-def test_mean_scale_by_hand() -> None:
-    context = torch.tensor(
-        [[[1.0, -2.0, 9.0], [3.0, 4.0, 9.0]], [[5.0, 0.0, 7.0], [7.0, 0.0, 1.0]]]
-    )
-    observed = torch.tensor([[[1, 1, 0], [1, 1, 0]], [[1, 1, 0], [0, 1, 1]]], dtype=torch.bool)
-    scale = mean_scale(context, observed)
-    # series 2 of window 0 is unobserved: it takes the batch's mean |x| over that series (1/1)
-    expected = torch.tensor([[[2.0, 3.0, 1.0]], [[5.0, 1e-10, 1.0]]])
-    torch.testing.assert_close(scale, expected)
 
 
 @pytest.mark.parametrize("target_dim", [3, 6])
