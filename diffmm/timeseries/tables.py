@@ -65,7 +65,7 @@ def _find_column(frame: pd.DataFrame, wanted: str | None, names: tuple[str, ...]
     return next((lowered[name] for name in names if name in lowered), None)
 
 
-def _numeric(column: pd.Series, name: str, path: Path) -> np.ndarray:
+def _numeric(column: pd.Series, name: str, path: str) -> np.ndarray:
     """The column as float64, NaN where empty; an error naming the first non-numeric cell."""
     if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
         return column.to_numpy(dtype=np.float64, na_value=np.nan)
@@ -90,10 +90,34 @@ def read_table(
     layout: str = "auto",
 ) -> MultivariateSeries:
     """A CSV (``.csv``, ``.tsv``, gzip allowed) or Parquet table as one multivariate series."""
+    path = Path(path)
+    return table_to_series(
+        _read_frame(path),
+        freq=freq,
+        timestamp_col=timestamp_col,
+        item_col=item_col,
+        value_col=value_col,
+        layout=layout,
+        source=str(path),
+    )
+
+
+def table_to_series(
+    frame: pd.DataFrame,
+    *,
+    freq: str | None = None,
+    timestamp_col: str | None = None,
+    item_col: str | None = None,
+    value_col: str | None = None,
+    layout: str = "auto",
+    source: str = "table",
+) -> MultivariateSeries:
+    """``read_table`` for a DataFrame already in memory (``source`` names it in errors)."""
     if layout not in LAYOUTS:
         raise DiffmmError(f"layout must be one of {LAYOUTS}, got {layout!r}")
-    path = Path(path)
-    frame = _read_frame(path)
+    if frame.empty:
+        raise DiffmmError(f"{source}: the table has no data rows")
+    path = source
     time_name = _find_column(frame, timestamp_col, TIMESTAMP_NAMES) or frame.columns[0]
     found_item = _find_column(frame, item_col, ITEM_NAMES)
     if layout == "auto":
