@@ -1,8 +1,10 @@
 """F0 contours with WORLD, and the F0 metrics of a generated waveform against its reference.
 
 F0 is estimated with pyworld (Morise et al. 2016, WORLD): DIO followed by StoneMask refinement
-(the default, fast) or Harvest (slower, fewer voicing errors), on a 5 ms frame grid. Unvoiced
-frames have F0 = 0. The two contours are compared frame by frame: the waveforms are trimmed
+(the default, fast: ~30 ms per second of audio) or Harvest (~0.3 s per second, fewer voicing
+errors on speech, but it calls a pure sinusoid unvoiced), on a 5 ms frame grid, searching
+50–800 Hz. Unvoiced frames have F0 = 0. The first and last ~10 ms are estimated from a
+zero-padded signal and can be off by several percent. The two contours are compared frame by frame: the waveforms are trimmed
 to one length beforehand, so this suits copy-synthesis (vocoding), where reference and output
 are time-aligned.
 
