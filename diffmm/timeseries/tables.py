@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from diffmm.errors import DiffmmError
-from diffmm.timeseries.grid import duplicated_labels, parse_timestamps, to_series
+from diffmm.timeseries.grid import parse_timestamps, to_series
 from diffmm.timeseries.series import MultivariateSeries, canonical_freq, make_period
 
 TIMESTAMP_NAMES = ("timestamp", "date", "datetime", "date_time", "time", "ds", "start", "period")
@@ -143,9 +143,10 @@ def table_to_series(
     values = _numeric(frame[value_name], str(value_name), path)
     keys = pd.MultiIndex.from_arrays([frame[found_item].astype(str), times])
     if keys.has_duplicates:
-        raise DiffmmError(
-            f"{path}: duplicate timestamps for one item: {', '.join(duplicated_labels(keys))}"
-        )
+        clashes = [
+            f"item {item!r} at {time}" for item, time in keys[keys.duplicated()].unique()[:5]
+        ]
+        raise DiffmmError(f"{path}: duplicate timestamps: {', '.join(clashes)}")
     wide = pd.Series(values, index=keys).unstack(level=0)
     item_ids = list(pd.unique(frame[found_item].astype(str)))
     wide = wide[item_ids]

@@ -1,0 +1,82 @@
+"""Lags and time features per frequency (against GluonTS and closed forms); mean scaling."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from diffmm.timeseries.features import lags_for_frequency, num_time_features, time_features
+from diffmm.timeseries.scaling import mean_scale, unscale
+
+
+@pytest.mark.parametrize(
+    "ours, gluonts_alias",
+    [
+        ("h", "h"),
+        ("H", "h"),
+        ("30min", "30min"),
+        ("D", "D"),
+        ("B", "B"),
+        ("M", "ME"),
+        ("MS", "ME"),
+        ("W", "W"),
+    ],
+)
+def test_lags_and_feature_count_match_gluonts(ours, gluonts_alias):
+    from gluonts.time_feature import get_lags_for_frequency, time_features_from_frequency_str
+
+    assert lags_for_frequency(ours) == list(get_lags_for_frequency(gluonts_alias))
+    assert num_time_features(ours) == len(time_features_from_frequency_str(gluonts_alias)) + 1
+
+
+def test_lags_cover_the_natural_seasons():
+    hourly = lags_for_frequency("h")
+    assert {1, 24, 168} <= set(hourly) and hourly == sorted(hourly)
+    assert {1, 12, 24} <= set(lags_for_frequency("M"))
+    assert {48, 336} <= set(lags_for_frequency("30min"))
+
+
+def test_hourly_features_closed_form():
+    index = pd.period_range("2021-03-01 00:00", periods=50, freq="h")
+    features = time_features(index, "h")
+    assert features.shape == (num_time_features("h"), 50) and features.dtype == np.float32
+    hours = index.hour.to_numpy()
+    # GluonTS encodes hour of day as hour / 23 - 0.5 and day of week as weekday / 6 - 0.5
+    np.testing.assert_allclose(features[0], hours / 23 - 0.5, atol=1e-6)
+    np.testing.assert_allclose(features[1], index.dayofweek.to_numpy() / 6 - 0.5, atol=1e-6)
+    np.testing.assert_allclose(features[-1], np.log10(2 + np.arange(50)), atol=1e-6)
+    assert np.all(np.abs(features[:-1]) <= 0.5)
+
+
+def test_age_is_measured_from_the_origin():
+    index = pd.period_range("2020-01", periods=24, freq="M")
+    whole = time_features(index, "M")
+    tail = time_features(index[10:], "M", age_origin=index[0])
+    np.testing.assert_array_equal(tail, whole[:, 10:])
+    np.testing.assert_allclose(whole[0], (index.month.to_numpy() - 1) / 11 - 0.5, atol=1e-6)
+
+
+def test_mean_scaling_closed_form_and_round_trip():
+    generator = torch.Generator().manual_seed(0)
+    target = torch.randn(4, 10, 3, generator=generator) * 5
+    observed = (torch.rand(4, 10, 3, generator=generator) > 0.3).float()
+    observed[2, :, 1] = 0  # a series with nothing observed: scale 1
+    before = target.clone()
+    scaled, scale = mean_scale(target, observed)
+    assert scale.shape == (4, 1, 3)
+    torch.testing.assert_close(target, before)  # nothing in place
+    for b in range(4):
+        for d in range(3):
+            mask = observed[b, :, d] > 0
+            expected = target[b, mask, d].abs().mean() if mask.any() else torch.tensor(1.0)
+            torch.testing.assert_close(scale[b, 0, d], expected)
+    torch.testing.assert_close(unscale(scaled, scale), target)
+
+
+def test_mean_scaling_ignores_missing_values_stored_as_nan():
+    target = torch.tensor([[[2.0], [float("nan")], [-4.0]]])
+    observed = torch.tensor([[[1.0], [0.0], [1.0]]])
+    _, scale = mean_scale(target, observed)
+    assert scale.item() == pytest.approx(3.0)
+    _, zero_scale = mean_scale(torch.zeros(1, 3, 1), torch.ones(1, 3, 1))
+    assert zero_scale.item() == 1.0

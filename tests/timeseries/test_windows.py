@@ -1,0 +1,94 @@
+"""Training windows and inference batches: placement, count, determinism, errors."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from diffmm.errors import DiffmmError
+from diffmm.timeseries.features import time_features
+from diffmm.timeseries.series import MultivariateSeries
+from diffmm.timeseries.windows import TrainingWindows, inference_batch, split_test_windows
+
+LAGS = [1, 2, 5]
+
+
+def _series(length=40, dims=2):
+    target = np.arange(dims * length, dtype=np.float32).reshape(dims, length)
+    target[-1, 7] = np.nan
+    return MultivariateSeries(
+        target, np.isfinite(target), "2021-01-01 00:00", "h", ["a", "b"][:dims]
+    )
+
+
+def test_every_valid_start_enumerated_in_place():
+    series = _series()
+    windows = TrainingWindows(series, context_length=6, prediction_length=3, lags=LAGS)
+    history = 6 + 5
+    assert len(windows) == 40 - (history + 3) + 1
+    features = time_features(series.index, "h").T
+    for start in (0, 4, len(windows) - 1):
+        item = windows[start]
+        assert item["past_target"].shape == (history, 2) and item["future_target"].shape == (3, 2)
+        expected = np.nan_to_num(series.target.T[start : start + history + 3], nan=0.0)
+        torch.testing.assert_close(
+            torch.cat([item["past_target"], item["future_target"]]), torch.from_numpy(expected)
+        )
+        observed = series.observed.T[start : start + history + 3].astype(np.float32)
+        torch.testing.assert_close(
+            torch.cat([item["past_observed"], item["future_observed"]]), torch.from_numpy(observed)
+        )
+        torch.testing.assert_close(
+            torch.cat([item["past_time_feat"], item["future_time_feat"]]),
+            torch.from_numpy(features[start : start + history + 3]),
+        )
+    assert windows[0]["past_observed"][7, 1] == 0 and windows[0]["past_target"][7, 1] == 0
+
+
+def test_random_windows_are_uniform_and_reproducible():
+    series = _series(length=60)
+    first = TrainingWindows(series, 6, 3, LAGS, num_windows=2000, seed=3)
+    again = TrainingWindows(series, 6, 3, LAGS, num_windows=2000, seed=3)
+    other = TrainingWindows(series, 6, 3, LAGS, num_windows=2000, seed=4)
+    np.testing.assert_array_equal(first.starts, again.starts)
+    assert not np.array_equal(first.starts, other.starts)
+    num_starts = 60 - 14 + 1
+    assert first.starts.min() >= 0 and first.starts.max() == num_starts - 1
+    counts = np.bincount(first.starts, minlength=num_starts)
+    # chi-square against uniform, 46 degrees of freedom: far below the 0.1% critical value 81
+    expected = 2000 / num_starts
+    assert ((counts - expected) ** 2 / expected).sum() < 81
+    torch.testing.assert_close(first[5]["future_target"], again[5]["future_target"])
+
+
+def test_too_short_series_names_the_numbers():
+    with pytest.raises(
+        DiffmmError,
+        match=r"12 steps, fewer than context \(6\) \+ prediction \(3\) \+ largest lag \(5\) = 14",
+    ):
+        TrainingWindows(_series(length=12), 6, 3, LAGS)
+    with pytest.raises(
+        DiffmmError, match=r"10 steps, fewer than context \(6\) \+ largest lag \(5\) = 11"
+    ):
+        inference_batch([_series(length=10)], 6, 3, LAGS)
+
+
+def test_inference_batch_continues_the_training_windows():
+    series = _series(length=40)
+    windows = TrainingWindows(series, 6, 3, LAGS)
+    last = windows[len(windows) - 1]  # its future is the series' last 3 steps
+    histories, targets, starts = split_test_windows([series], 3)
+    batch = inference_batch(histories, 6, 3, LAGS)
+    assert set(batch) == {"past_target", "past_observed", "past_time_feat", "future_time_feat"}
+    for key in ("past_target", "past_observed", "past_time_feat", "future_time_feat"):
+        torch.testing.assert_close(batch[key][0], last[key])
+    np.testing.assert_array_equal(targets[0], series.target.T[-3:])
+    assert starts[0] == pd.Period("2021-01-02 13:00", freq="h")
+
+
+def test_inference_batch_stacks_windows_and_rejects_mixed_dimensions():
+    series = _series(length=40)
+    batch = inference_batch([series, series.slice(0, 30)], 6, 3, LAGS)
+    assert batch["past_target"].shape == (2, 11, 2) and batch["future_time_feat"].shape == (2, 3, 5)
+    with pytest.raises(DiffmmError, match="different numbers of series"):
+        inference_batch([series, _series(length=40, dims=1)], 6, 3, LAGS)
