@@ -9,12 +9,16 @@ step: N + M - 1 numpy operations instead of N·M Python ones.
 from __future__ import annotations
 
 import numpy as np
+from scipy.spatial.distance import cdist
 
 
 def euclidean_cost(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Pairwise Euclidean distances (N, M) between the rows of x (N, D) and y (M, D)."""
-    diff = x[:, None, :] - y[None, :, :]
-    return np.sqrt(np.sum(diff * diff, axis=-1))
+    """Pairwise Euclidean distances (N, M) between the rows of x (N, D) and y (M, D).
+
+    scipy's cdist needs only the (N, M) output, not an (N, M, D) difference array (0.8 GB for
+    two 10 s utterances at 5 ms frames), and gives exact zeros for equal rows.
+    """
+    return cdist(np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64))
 
 
 def accumulated_cost(cost: np.ndarray) -> np.ndarray:
