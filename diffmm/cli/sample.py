@@ -18,7 +18,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("sample", help="generate samples from a model bundle")
     parser.add_argument("bundle", help="model bundle directory")
     parser.add_argument(
-        "-o", "--output", required=True, help="output .npy (samples) or .png (plot)"
+        "-o",
+        "--output",
+        required=True,
+        help="output .npy (samples), .png (plot), or for audio bundles .wav / a directory",
     )
     parser.add_argument("-n", "--num-samples", type=int, default=16)
     parser.add_argument("--sampler", default="ddpm", choices=sorted(SAMPLERS))
@@ -81,15 +84,31 @@ def write_samples(path: Path, samples: np.ndarray) -> None:
         raise DiffmmError(f"output must end in .npy or .png, got {path.name}")
 
 
+def write_wavs(output: Path, samples: np.ndarray, sample_rate: int) -> None:
+    """One wav per sample: ``output`` itself for a single .wav, else numbered files."""
+    from diffmm.audio.io import save_audio
+
+    waves = samples.reshape(len(samples), -1)
+    if output.suffix == ".wav" and len(waves) == 1:
+        save_audio(output, waves[0], sample_rate)
+        return
+    stem, folder = (output.stem, output.parent) if output.suffix == ".wav" else ("sample", output)
+    for i, wave in enumerate(waves):
+        save_audio(folder / f"{stem}_{i:04d}.wav", wave, sample_rate)
+
+
 def run(args: argparse.Namespace) -> int:
     from diffmm.bundle import load
 
     if args.num_samples < 1 or args.batch_size < 1:
         raise DiffmmError("--num-samples and --batch-size must be positive")
     output = Path(args.output)
-    if output.suffix not in (".npy", ".png"):
-        raise DiffmmError(f"output must end in .npy or .png, got {output.name}")
     bundle = load(args.bundle, device=args.device)
+    sample_rate = bundle.config.get("sample_rate")  # audio bundles write .wav files
+    if output.suffix not in (".npy", ".png") and not (
+        sample_rate and output.suffix in (".wav", "")
+    ):
+        raise DiffmmError(f"output must end in .npy or .png, got {output.name}")
     if "data_shape" not in bundle.config or "diffusion" not in bundle.config:
         raise DiffmmError(
             f"bundle {args.bundle} has no data_shape/diffusion section: it cannot be sampled"
@@ -126,6 +145,9 @@ def run(args: argparse.Namespace) -> int:
             batches.append(x.cpu().numpy())
             bar.update(1)
     samples = np.concatenate(batches)
-    write_samples(output, samples)
+    if output.suffix in (".npy", ".png"):
+        write_samples(output, samples)
+    else:
+        write_wavs(output, samples, int(sample_rate))
     print(f"wrote {len(samples)} samples of shape {shape} to {args.output}")
     return 0

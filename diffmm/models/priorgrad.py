@@ -1,8 +1,10 @@
 """PriorGrad vocoder (Lee et al. 2022): DiffWave with a data-dependent prior N(0, diag σ²).
 
-σ follows the loudness of each mel frame. With the frame energy E = √(Σ_bins exp(log-mel))
-(a natural-log mel, as the ``hifigan`` preset makes), what is implemented, following the
-paper and its reference code (microsoft/NeuralSpeech, PriorGrad-vocoder):
+σ follows the loudness of each mel frame. With the frame energy E = √(Σ_bins m) of the linear
+mel magnitude m (√(Σ exp(log-mel)) for the natural-log ``hifigan`` preset, the paper's case;
+``diffmm.audio.mel.frame_energy``, the same function stage 3 uses for the statistics), what
+is implemented, following the paper and its reference code (microsoft/NeuralSpeech,
+PriorGrad-vocoder):
 
     E_top = energy_clip if energy_clip is set, else the training-set maximum energy_max
     σ     = max((min(E, E_top) − energy_min) / (E_top − energy_min), std_min)
@@ -25,6 +27,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from diffmm.audio.mel import MelPreset, frame_energy
 from diffmm.diffusion.prior import GaussianPrior
 from diffmm.models.diffwave import DiffWave, DiffWaveConfig
 from diffmm.models.registry import register_family
@@ -33,17 +36,12 @@ ENERGY_CLIP = 4.0  # PriorGrad reference code, max_energy_override
 STD_MIN = 0.1  # PriorGrad reference code, std_min
 
 
-def frame_energy(log_mel: Tensor) -> Tensor:
-    """E = √(Σ_bins exp(log-mel)): (B, n_mels, frames) → (B, frames)."""
-    if log_mel.ndim != 3:
-        raise ValueError(f"log-mel must have shape (B, n_mels, frames), got {tuple(log_mel.shape)}")
-    return log_mel.exp().sum(dim=1).sqrt()
-
-
 @dataclass(frozen=True)
 class PriorGradStats:
-    """The training-set frame-energy range and the two constants of the prior."""
+    """The training-set frame-energy range, the two constants of the prior and the mel preset
+    (needed to undo its log compression)."""
 
+    mel_preset: MelPreset
     energy_min: float
     energy_max: float
     energy_clip: float | None = ENERGY_CLIP
@@ -64,7 +62,11 @@ class PriorGradStats:
 
     def frame_std(self, log_mel: Tensor) -> Tensor:
         """σ per frame, (B, n_mels, frames) → (B, frames); see the module docstring."""
-        energy = frame_energy(log_mel).clamp(max=self.energy_top)
+        if log_mel.ndim != 3:
+            raise ValueError(
+                f"log-mel must have shape (B, n_mels, frames), got {tuple(log_mel.shape)}"
+            )
+        energy = frame_energy(log_mel, self.mel_preset).clamp(max=self.energy_top)
         normalized = (energy - self.energy_min) / (self.energy_top - self.energy_min)
         return normalized.clamp(min=self.std_min)
 
@@ -85,12 +87,17 @@ class PriorGradStats:
 
     @classmethod
     def from_tensors(
-        cls, tensors: dict[str, Tensor], energy_clip: float | None, std_min: float
+        cls,
+        mel_preset: MelPreset,
+        tensors: dict[str, Tensor],
+        energy_clip: float | None,
+        std_min: float,
     ) -> PriorGradStats:
         missing = [k for k in ("energy_min", "energy_max") if k not in tensors]
         if missing:
             raise ValueError(f"PriorGrad statistics missing from the bundle: {', '.join(missing)}")
-        return cls(float(tensors["energy_min"]), float(tensors["energy_max"]), energy_clip, std_min)
+        energy_min, energy_max = float(tensors["energy_min"]), float(tensors["energy_max"])
+        return cls(mel_preset, energy_min, energy_max, energy_clip, std_min)
 
 
 class PriorGradVocoder(DiffWave):

@@ -7,15 +7,17 @@ import math
 import pytest
 import torch
 
+from diffmm.audio.mel import frame_energy, get_mel_preset
 from diffmm.diffusion.config import DiffusionConfig, build_denoiser, build_schedule
 from diffmm.diffusion.losses import simple_loss
 from diffmm.diffusion.samplers import generate
 from diffmm.models.diffwave import DiffWave, DiffWaveConfig
-from diffmm.models.priorgrad import PriorGradStats, PriorGradVocoder, frame_energy
+from diffmm.models.priorgrad import PriorGradStats, PriorGradVocoder
 
 # Frames whose two mel bins hold exp(log-mel) = (a, b), so E = √(a + b) is known by hand.
 BIN_POWERS = [(0.1, 0.15), (0.5, 0.5), (4.0, 2.25), (7.0, 9.0), (40.0, 41.0)]
 ENERGIES = [0.5, 1.0, 2.5, 4.0, 9.0]
+PRESET = get_mel_preset("hifigan", n_mels=2)  # natural log: m = exp(log-mel)
 
 
 def log_mel_of(powers: list[tuple[float, float]]) -> torch.Tensor:
@@ -23,19 +25,21 @@ def log_mel_of(powers: list[tuple[float, float]]) -> torch.Tensor:
 
 
 def test_frame_energy_is_the_root_of_summed_mel_power() -> None:
-    energy = frame_energy(log_mel_of(BIN_POWERS))
+    energy = frame_energy(log_mel_of(BIN_POWERS), PRESET)
     assert torch.allclose(energy, torch.tensor([ENERGIES], dtype=torch.float64))
 
 
 def test_sigma_is_clipped_min_max_energy_with_a_floor() -> None:
-    stats = PriorGradStats(energy_min=0.5, energy_max=9.0)  # clip at 4, floor 0.1
+    stats = PriorGradStats(PRESET, energy_min=0.5, energy_max=9.0)  # clip at 4, floor 0.1
     # (min(E, 4) − 0.5) / 3.5 = 0, 1/7, 4/7, 1, 1 → floor 0.1 on the first
     expected = [0.1, 1 / 7, 4 / 7, 1.0, 1.0]
     assert torch.allclose(
         stats.frame_std(log_mel_of(BIN_POWERS))[0], torch.tensor(expected).double()
     )
 
-    unclipped = PriorGradStats(energy_min=0.5, energy_max=9.0, energy_clip=None, std_min=0.2)
+    unclipped = PriorGradStats(
+        PRESET, energy_min=0.5, energy_max=9.0, energy_clip=None, std_min=0.2
+    )
     # (E − 0.5) / 8.5 = 0, 0.0588, 0.2353, 0.4118, 1 → floor 0.2 on the first two
     expected = [0.2, 0.2, 2 / 8.5, 3.5 / 8.5, 1.0]
     assert torch.allclose(
@@ -44,7 +48,7 @@ def test_sigma_is_clipped_min_max_energy_with_a_floor() -> None:
 
 
 def test_sigma_is_repeated_over_each_frames_hop() -> None:
-    stats = PriorGradStats(energy_min=0.5, energy_max=9.0)
+    stats = PriorGradStats(PRESET, energy_min=0.5, energy_max=9.0)
     std = stats.waveform_std(log_mel_of(BIN_POWERS), hop=3)
     assert std.shape == (1, 1, 15)
     assert torch.allclose(std[0, 0, 3:6], torch.full((3,), 1 / 7, dtype=torch.float64))
@@ -53,11 +57,11 @@ def test_sigma_is_repeated_over_each_frames_hop() -> None:
 
 def test_statistics_reject_an_empty_range_and_round_trip_through_tensors() -> None:
     with pytest.raises(ValueError, match="energy range is empty"):
-        PriorGradStats(energy_min=5.0, energy_max=9.0)  # above the clip at 4
-    stats = PriorGradStats(0.25, 3.0)
-    assert PriorGradStats.from_tensors(stats.to_tensors(), 4.0, 0.1) == stats
+        PriorGradStats(PRESET, energy_min=5.0, energy_max=9.0)  # above the clip at 4
+    stats = PriorGradStats(PRESET, 0.25, 3.0)
+    assert PriorGradStats.from_tensors(PRESET, stats.to_tensors(), 4.0, 0.1) == stats
     with pytest.raises(ValueError, match="energy_max"):
-        PriorGradStats.from_tensors({"energy_min": torch.tensor(0.0)}, 4.0, 0.1)
+        PriorGradStats.from_tensors(PRESET, {"energy_min": torch.tensor(0.0)}, 4.0, 0.1)
 
 
 def tiny_pair() -> tuple[PriorGradVocoder, DiffWave]:
@@ -72,7 +76,7 @@ def tiny_pair() -> tuple[PriorGradVocoder, DiffWave]:
 
 def test_engine_loss_is_the_inverse_covariance_weighted_loss_of_the_paper() -> None:
     model, plain = tiny_pair()
-    stats = PriorGradStats(energy_min=0.5, energy_max=9.0)
+    stats = PriorGradStats(PRESET, energy_min=0.5, energy_max=9.0)
     log_mel = log_mel_of(BIN_POWERS).float().repeat(2, 1, 1)
     prior = stats.prior(log_mel, hop=4)
     sigma_prior = prior.std.float()
@@ -111,7 +115,7 @@ def test_sampling_noise_follows_the_prior_sigma() -> None:
     # in z with noise N(0, I) in z, so the final x = σ_prior · z has a standard deviation
     # proportional to σ_prior: loud frames get 10× the noise of the floor frames.
     model = PriorGradVocoder(DiffWaveConfig(2, 4, 2, 2, 400))
-    stats = PriorGradStats(energy_min=0.5, energy_max=9.0)
+    stats = PriorGradStats(PRESET, energy_min=0.5, energy_max=9.0)
     log_mel = log_mel_of([(0.1, 0.15), (7.0, 9.0)]).float().repeat(8, 1, 1)  # σ = 0.1, 1
     prior = stats.prior(log_mel, hop=400)
     cfg = DiffusionConfig(num_steps=50, beta_start=1e-4, beta_end=0.05)

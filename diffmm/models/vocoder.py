@@ -1,0 +1,168 @@
+"""Mel → waveform with a DiffWave or PriorGrad bundle: the code behind ``diffmm vocode``.
+
+A vocoder bundle's config holds ``model`` (DiffWaveConfig), ``diffusion``, ``mel_preset`` (the
+full preset dict: a mel made with any other preset is refused), ``sample_rate``, ``hop``,
+``fast_betas`` (DiffWave's 6-step inference schedule) and, for PriorGrad, ``prior``
+(energy_clip, std_min) with the training-set energy range as bundle tensors.
+
+Utterances of a batch are padded to the longest with the batch's lowest mel value (silence)
+and each output is cropped back to frames × hop samples. The conditioner (upsampled mel and
+every layer's projection) is computed once per batch and handed to every diffusion step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from diffmm.audio.mel import MelPreset, MelSpectrogram
+from diffmm.diffusion.config import DiffusionConfig, build_denoiser, build_schedule
+from diffmm.diffusion.prior import STANDARD_NORMAL
+from diffmm.diffusion.samplers import StepCallback, generate
+from diffmm.diffusion.schedules import DiscreteSchedule, NoiseSchedule
+from diffmm.errors import DiffmmError
+from diffmm.models.diffwave import DiffWave
+from diffmm.models.priorgrad import PriorGradStats
+
+FAST_BETAS = [1e-4, 1e-3, 1e-2, 0.05, 0.2, 0.5]  # Kong et al. 2021, 6-step fast schedule
+
+
+@dataclass
+class Vocoder:
+    model: DiffWave
+    diffusion: DiffusionConfig
+    mel_preset: MelPreset
+    fast_betas: list[float] | None = None
+    priorgrad: PriorGradStats | None = None
+
+    @classmethod
+    def from_bundle(cls, bundle: Any) -> Vocoder:
+        """From a loaded ``diffwave``/``priorgrad`` bundle (``diffmm.bundle.load``)."""
+        config = bundle.config
+        if bundle.family not in ("diffwave", "priorgrad") or "mel_preset" not in config:
+            raise DiffmmError(f"bundle {bundle.path} is not a mel-conditioned vocoder")
+        if not bundle.model.conditional:
+            raise DiffmmError(
+                f"bundle {bundle.path} is an unconditional DiffWave: use `diffmm sample`"
+            )
+        preset = MelPreset.from_dict(config["mel_preset"])
+        priorgrad = None
+        if bundle.family == "priorgrad":
+            prior = config["prior"]
+            priorgrad = PriorGradStats.from_tensors(
+                preset, bundle.tensors, prior["energy_clip"], prior["std_min"]
+            )
+        return cls(
+            bundle.model,
+            DiffusionConfig.from_dict(config["diffusion"]),
+            preset,
+            config.get("fast_betas"),
+            priorgrad,
+        )
+
+    @property
+    def hop(self) -> int:
+        return self.mel_preset.hop_length
+
+    @property
+    def sample_rate(self) -> int:
+        return self.mel_preset.sample_rate
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.model.parameters()).device
+
+    def check_mel(self, mel: np.ndarray | Tensor, source: str) -> Tensor:
+        """A (n_mels, frames) float32 tensor, or a DiffmmError naming ``source``."""
+        mel = torch.as_tensor(np.asarray(mel, dtype=np.float32))
+        if mel.ndim == 3 and mel.shape[0] == 1:
+            mel = mel[0]
+        n_mels = self.mel_preset.n_mels
+        if mel.ndim != 2 or mel.shape[0] != n_mels:
+            raise DiffmmError(
+                f"{source}: mel of shape {tuple(mel.shape)}, this vocoder needs ({n_mels}, "
+                f"frames) from mel preset '{self.mel_preset.name}'"
+            )
+        if mel.shape[1] == 0:
+            raise DiffmmError(f"{source}: mel has no frames")
+        if not bool(torch.isfinite(mel).all()):
+            raise DiffmmError(f"{source}: mel contains NaN or inf")
+        return mel
+
+    def mel_from_wav(self, wav: np.ndarray) -> Tensor:
+        """The bundle's own log-mel of a waveform at the bundle's sample rate: (n_mels, frames)."""
+        with torch.no_grad():
+            return MelSpectrogram(self.mel_preset)(torch.from_numpy(wav))[0]
+
+    def schedule(self, steps: int | None = None, fast: bool | None = None) -> NoiseSchedule:
+        """The fast β list by default (``steps`` unset and the bundle has one), else the
+        training schedule, which the sampler respaces to ``steps``."""
+        training = build_schedule(self.diffusion)
+        use_fast = (steps is None and bool(self.fast_betas)) if fast is None else fast
+        if not use_fast:
+            return training
+        if steps is not None:
+            raise DiffmmError("--fast runs the fixed fast schedule; it takes no --steps")
+        if not self.fast_betas or not isinstance(training, DiscreteSchedule):
+            raise DiffmmError("this bundle has no fast inference schedule: pass --steps")
+        return training.fast_schedule(self.fast_betas)
+
+    def vocode(
+        self,
+        mels: Sequence[Tensor],
+        *,
+        sampler: str = "ddpm",
+        steps: int | None = None,
+        fast: bool | None = None,
+        generator: torch.Generator | None = None,
+        callback: StepCallback | None = None,
+        cache_condition: bool = True,
+    ) -> list[Tensor]:
+        """One batch of (n_mels, frames) mels → waveforms (frames × hop,) in [-1, 1] on the CPU.
+
+        ``cache_condition=False`` recomputes the conditioner at every step (the naive path).
+        """
+        schedule = self.schedule(steps, fast)
+        frames = [m.shape[-1] for m in mels]
+        batch = pad_mels(mels).to(self.device)
+        prior = STANDARD_NORMAL
+        cond: dict[str, Tensor] = {}
+        if self.priorgrad is not None:
+            prior = self.priorgrad.prior(batch, self.hop)
+            cond["prior_std"] = prior.std
+        with torch.no_grad():
+            if cache_condition:
+                cond["condition"] = self.model.condition(batch)
+            else:
+                cond["mel"] = batch
+            audio = generate(
+                build_denoiser(self.model, self.diffusion),
+                schedule,
+                (len(mels), 1, batch.shape[-1] * self.hop),
+                sampler=sampler,
+                num_steps=steps,
+                prior=prior,
+                cond=cond,
+                generator=generator,
+                callback=callback,
+                device=self.device,
+            )
+        audio = audio[:, 0].clamp(-1.0, 1.0).cpu()
+        return [audio[i, : n * self.hop] for i, n in enumerate(frames)]
+
+
+def pad_mels(mels: Sequence[Tensor]) -> Tensor:
+    """Stack (n_mels, frames_i) mels into (B, n_mels, max frames), padding with the lowest value."""
+    if not mels:
+        raise ValueError("no mels to vocode")
+    longest = max(m.shape[-1] for m in mels)
+    floor = min(float(m.min()) for m in mels)
+    out = torch.full((len(mels), mels[0].shape[0], longest), floor, dtype=torch.float32)
+    for i, mel in enumerate(mels):
+        out[i, :, : mel.shape[-1]] = mel
+    return out
