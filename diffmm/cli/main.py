@@ -10,10 +10,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from diffmm.cli import info, sample, vocode
+from diffmm.cli import forecast, info, sample, vocode
 from diffmm.cli.entry import run_entry_point
 
-COMMANDS = (info, sample, vocode)
+COMMANDS = (info, sample, vocode, forecast)
 
 
 def build_parser() -> argparse.ArgumentParser:
