@@ -120,8 +120,14 @@ class ResidualStack(nn.Module):
                 f"signal length {x.shape[-1]}"
             )
         skip_sum = torch.zeros_like(x)
-        for i, layer in enumerate(self.layers):
-            cond = None if projected_condition is None else projected_condition[:, i]
+        # unbind, not [:, i]: the backward of L selects fills L zero tensors the size of the
+        # whole projection, unbind's backward stacks the L gradients once
+        conditions = (
+            [None] * self.num_layers
+            if projected_condition is None
+            else projected_condition.unbind(1)
+        )
+        for layer, cond in zip(self.layers, conditions):
             x, skip = layer(x, step_embedding, cond)
             skip_sum = skip_sum + skip
         return skip_sum / math.sqrt(self.num_layers)
