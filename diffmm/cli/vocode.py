@@ -18,6 +18,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -25,6 +26,11 @@ from tqdm.auto import tqdm
 
 from diffmm.diffusion.samplers import SAMPLERS
 from diffmm.errors import DiffmmError
+
+if TYPE_CHECKING:
+    from torch import Tensor
+
+    from diffmm.models.vocoder import Vocoder
 
 AUDIO_SUFFIXES = (".wav", ".flac")
 
@@ -55,10 +61,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run)
 
 
-MelLoader = Callable[[], object]
+MelLoader = Callable[[], "Tensor"]
 
 
-def mel_sources(args: argparse.Namespace, vocoder) -> list[tuple[str, str, MelLoader]]:
+def mel_sources(args: argparse.Namespace, vocoder: Vocoder) -> list[tuple[str, str, MelLoader]]:
     """(utterance id, file name for messages, loader returning a checked mel) per input."""
     if args.mel:
         return [(Path(p).stem, p, lambda p=p: read_mel(p, vocoder)) for p in args.mel]
@@ -92,7 +98,7 @@ def mel_sources(args: argparse.Namespace, vocoder) -> list[tuple[str, str, MelLo
     return [(p.stem, str(p), lambda p=p: from_wav(p)) for p in files]
 
 
-def check_dump_preset(dump_dir: Path, vocoder, what: str) -> None:
+def check_dump_preset(dump_dir: Path, vocoder: Vocoder, what: str) -> None:
     """Refuse features whose dump records another mel preset than the bundle's."""
     from diffmm.audio.features import PRESET_FILE, load_preset
     from diffmm.audio.mel import check_same_preset
@@ -101,7 +107,7 @@ def check_dump_preset(dump_dir: Path, vocoder, what: str) -> None:
         check_same_preset(vocoder.mel_preset, load_preset(dump_dir / PRESET_FILE), what=what)
 
 
-def read_mel(path: str, vocoder) -> object:
+def read_mel(path: str, vocoder: Vocoder) -> Tensor:
     """A loose .npy mel, checked against the preset its dump recorded (in its folder or the
     folder above, the layout of ``diffmm.audio.features``) when there is one."""
     for folder in (Path(path).parent, Path(path).parent.parent):
@@ -131,7 +137,9 @@ def run(args: argparse.Namespace) -> int:
     if args.batch_size < 1:
         raise DiffmmError("--batch-size must be positive")
     vocoder = Vocoder.from_bundle(load(args.bundle, device=args.device))
-    vocoder.schedule(args.steps, True if args.fast else None)  # bad --steps/--fast fail early
+    fast = True if args.fast else None
+    # a bad --steps/--fast fails here, before any file is read
+    steps_per_batch = vocoder.schedule(args.steps, fast).grid(args.steps).num_steps
     sources = mel_sources(args, vocoder)
 
     mels, failures = [], []
@@ -148,9 +156,6 @@ def run(args: argparse.Namespace) -> int:
 
     mels.sort(key=lambda item: item[1].shape[-1], reverse=True)
     batches = [mels[i : i + args.batch_size] for i in range(0, len(mels), args.batch_size)]
-    steps_per_batch = (
-        vocoder.schedule(args.steps, True if args.fast else None).grid(args.steps).num_steps
-    )
     out_dir = Path(args.output_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     generator = torch.Generator(args.device).manual_seed(args.seed)
@@ -162,7 +167,7 @@ def run(args: argparse.Namespace) -> int:
                 [mel for _, mel in batch],
                 sampler=args.sampler,
                 steps=args.steps,
-                fast=True if args.fast else None,
+                fast=fast,
                 generator=generator,
                 callback=lambda _: bar.update(1),
             )

@@ -142,6 +142,12 @@ def test_vocode_refuses_mels_of_another_shape_or_preset(
     out = run(BIN / "diffmm", "vocode", bundles["diffwave"], "--mel", loose, "-o", tmp_path / "o")
     assert out.returncode == 2 and "diffwave_lmnt" in out.stderr
 
+    good = corpus / "dump/valid/feats/arctic_a0009.npy"
+    for extra, named in ((["--steps", "51"], "51"), (["--fast", "--steps", "10"], "--fast")):
+        out = run(BIN / "diffmm", "vocode", bundles["diffwave"], "--mel", good, "-o", tmp_path / "o",
+                  *extra)  # fmt: skip
+        assert out.returncode == 2 and named in out.stderr, out.stderr
+
 
 def test_batch_mode_writes_the_good_files_and_names_the_bad_one(
     bundles: dict[str, Path], corpus: Path, tmp_path: Path
