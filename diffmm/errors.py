@@ -1,9 +1,34 @@
-"""The base class of errors caused by the user's input (config, files, data), not by a bug.
+"""The base class of errors caused by the user's input (config, files, data), not by a bug,
+and the wrapper that prints them on one line.
 
-The CLI and the recipes catch ``DiffmmError`` and print its message on one line, without a
+The CLI and the recipes catch user errors and print their message on one line, without a
 traceback; anything else is a bug and keeps its traceback.
 """
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
 
 
 class DiffmmError(Exception):
     """A problem the user can fix: a bad config value, a missing or corrupt file, a diverged run."""
+
+
+USER_ERRORS = (DiffmmError, ValueError, FileNotFoundError)
+
+
+def run_entry_point(prog: str, fn: Callable[[], int | None]) -> int:
+    """Call ``fn``; a user error prints ``prog: error: message`` and returns 2.
+
+    Set DIFFMM_DEBUG=1 to get the traceback instead.
+    """
+    try:
+        return int(fn() or 0)
+    except USER_ERRORS as err:
+        if os.environ.get("DIFFMM_DEBUG"):
+            raise
+        message = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        print(f"{prog}: error: {message}", file=sys.stderr)
+        return 2

@@ -24,10 +24,10 @@ from diffmm.audio.features import PRESET_FILE, load_preset, load_stats
 from diffmm.audio.io import save_audio
 from diffmm.audio.mel import MelSpectrogram, check_same_preset, get_mel_preset
 from diffmm.bundle import export_bundle
-from diffmm.cli.entry import run_entry_point
 from diffmm.config import ConfigError, config_to_dict, load_config
 from diffmm.diffusion.config import DiffusionConfig, build_denoiser, build_schedule
 from diffmm.diffusion.samplers import generate
+from diffmm.errors import run_entry_point
 from diffmm.models.diffwave import DiffWave, DiffWaveConfig
 from diffmm.models.priorgrad import ENERGY_CLIP, STD_MIN, PriorGradStats, PriorGradVocoder
 from diffmm.models.vocoder import FAST_BETAS, Vocoder

@@ -26,9 +26,9 @@ import torch
 from safetensors.torch import load_model, save_model
 
 from diffmm.bundle import export_bundle
-from diffmm.cli.entry import run_entry_point
 from diffmm.config import ConfigError, config_to_dict, load_config
 from diffmm.diffusion.config import DiffusionConfig, build_denoiser, build_schedule
+from diffmm.errors import run_entry_point
 from diffmm.models.timegrad import TimeGrad, TimeGradModelConfig, training_loss
 from diffmm.models.timegrad_sampling import sample_paths
 from diffmm.timeseries import (

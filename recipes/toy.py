@@ -20,12 +20,11 @@ import torch
 from torch.utils.data import TensorDataset
 
 from diffmm.bundle import export_bundle
-from diffmm.cli.entry import run_entry_point
 from diffmm.config import config_to_dict, load_config
 from diffmm.diffusion.config import DiffusionConfig, build_denoiser, build_schedule
 from diffmm.diffusion.losses import simple_loss
 from diffmm.diffusion.samplers import generate
-from diffmm.errors import DiffmmError
+from diffmm.errors import DiffmmError, run_entry_point
 from diffmm.metrics import sliced_wasserstein
 from diffmm.models.toy import ToyMLP, ToyModelConfig
 from diffmm.toy.plot import save_scatter

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from diffmm.cli import forecast, info, sample, vocode
-from diffmm.cli.entry import run_entry_point
+from diffmm.errors import run_entry_point
 
 COMMANDS = (info, sample, vocode, forecast)
 

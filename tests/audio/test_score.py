@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from diffmm.audio.score import main
 from diffmm.errors import DiffmmError
 from diffmm.metrics.audio import METRICS
+from diffmm.metrics.score_speech import main
 
 SR = 16000
 CHUNK = int(1.0 * SR)
@@ -118,10 +118,12 @@ def test_mismatched_ids_name_them(tmp_path, recording):
 
     # as a program: one line on stderr, exit code 2
     done = subprocess.run(
-        [sys.executable, "-m", "diffmm.audio.score", *args], capture_output=True, text=True
+        [sys.executable, "-m", "diffmm.metrics.score_speech", *args], capture_output=True, text=True
     )
     assert done.returncode == 2
-    assert done.stderr.strip().startswith("diffmm.audio.score: error: reference and generated")
+    assert done.stderr.strip().startswith(
+        "diffmm.metrics.score_speech: error: reference and generated"
+    )
     assert len(done.stderr.strip().splitlines()) == 1
 
 

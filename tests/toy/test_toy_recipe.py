@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -19,6 +20,14 @@ from diffmm.metrics import sliced_wasserstein
 from diffmm.models.toy import ToyMLP, ToyModelConfig
 
 PYTHON = sys.executable
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 BIN = Path(sys.executable).parent
 
 
@@ -254,7 +263,7 @@ def test_two_rank_training_exports_the_same_bundle_structure(
         "--nproc_per_node",
         "2",
         "--master_port",
-        "29517",
+        str(free_port()),
         repo_root / "recipes/toy.py",
         "--config",
         repo_root / "recipes/configs/toy/mini.yaml",

@@ -79,7 +79,7 @@ fi
 
 if [ "${stage}" -le 7 ] && [ "${stop_stage}" -ge 7 ]; then
   log "Stage 7: scoring against data/valid (${decode_dir}/scores.md)"
-  python -m diffmm.audio.score --ref-scp data/valid/wav.scp --gen-dir "${decode_dir}/wav" \
+  python -m diffmm.metrics.score_speech --ref-scp data/valid/wav.scp --gen-dir "${decode_dir}/wav" \
     --out-dir "${decode_dir}"
   cat "${decode_dir}/scores.md"
 fi

@@ -58,7 +58,7 @@ fi
 
 if [ "${stage}" -le 7 ] && [ "${stop_stage}" -ge 7 ]; then
   log "Stage 7: scoring against held-out data"
-  python -m diffmm.toy.score --samples "${decode_dir}/samples.npy" \
+  python -m diffmm.metrics.score_points --samples "${decode_dir}/samples.npy" \
     --reference data/valid/points.npy --out-dir "${decode_dir}"
 fi
 

@@ -1,6 +1,6 @@
 """Stage 7 of the speech egs: score generated audio against its references.
 
-    python -m diffmm.audio.score (--ref-dir DIR | --ref-scp wav.scp) --gen-dir DIR --out-dir DIR
+    python -m diffmm.metrics.score_speech (--ref-dir DIR | --ref-scp wav.scp) --gen-dir DIR --out-dir DIR
 
 Files are paired by utterance id: the file stem in a directory (``LJ001-0001.wav``), the key
 in a Kaldi ``wav.scp`` (cut by a ``segments`` file lying beside it, if any). Both sides are
@@ -29,7 +29,7 @@ from diffmm.audio.datadir import DataDir, load_utterance, read_kaldi_map, read_s
 from diffmm.audio.io import load_audio
 from diffmm.audio.mel import MEL_PRESETS
 from diffmm.audio.plot import plot_spectrogram_pairs
-from diffmm.errors import DiffmmError
+from diffmm.errors import DiffmmError, run_entry_point
 from diffmm.metrics.audio import METRICS, log_mel, mel_preset_for, score_pair
 from diffmm.metrics.mcd import ALIGNMENTS
 from diffmm.metrics.pitch import F0_METHODS
@@ -203,7 +203,7 @@ def score_utterances(
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m diffmm.audio.score",
+        prog="python -m diffmm.metrics.score_speech",
         description="Objective metrics of generated speech against references (egs stage 7).",
     )
     refs = parser.add_mutually_exclusive_group(required=True)
@@ -243,6 +243,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    from diffmm.cli.entry import run_entry_point
-
-    sys.exit(run_entry_point("diffmm.audio.score", main))
+    sys.exit(run_entry_point("diffmm.metrics.score_speech", main))

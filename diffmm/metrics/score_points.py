@@ -1,6 +1,6 @@
 """Score generated 2-D samples against held-out data: distances, their noise floor, a plot.
 
-    python -m diffmm.toy.score --samples S.npy --reference R.npy --out-dir DIR
+    python -m diffmm.metrics.score_points --samples S.npy --reference R.npy --out-dir DIR
 
 Writes DIR/scores.json and DIR/samples.png. The noise floor is the distance between two
 halves of the reference set: a perfect model cannot score much below it.
