@@ -22,7 +22,7 @@ FAST = ["--num-samples", "3", "--sampler", "ddim", "--steps", "2"]
 def link_recipe(repo_root: Path, tmp_path: Path, corpus: str) -> Path:
     recipe = tmp_path / f"egs_{corpus}"
     recipe.mkdir()
-    for name in ("run.sh", "path.sh", "cmd.sh", "utils", "conf"):
+    for name in ("run.sh", "timegrad.sh", "path.sh", "cmd.sh", "utils", "conf"):
         (recipe / name).symlink_to(repo_root / "egs" / corpus / "timegrad" / name)
     return recipe
 

@@ -1,77 +1,7 @@
 #!/usr/bin/env bash
 # TimeGrad (Rasul et al. 2021) on GluonTS wiki-rolling_nips; the paper reports CRPS-sum 0.0485.
 # Stage 1 needs the dataset in GluonTS's cache, downloadable there, or --data-path DIR holding wiki-rolling_nips/.
-# Stages follow the Kaldi/ESPnet numbering shared by every egs directory.
+# The stages live in timegrad.sh (egs/TEMPLATE/timegrad); options given here are passed on.
 set -euo pipefail
-
-stage=1          # first stage to run
-stop_stage=8     # last stage to run
-train_config=conf/wikipedia.yaml
-data_path=        # folder holding wiki-rolling_nips/ (metadata.json, train/, test/); empty: GluonTS's cache
-tag=                 # experiment name (default: the config's name)
-train_args=          # extra key=value overrides for recipes/timegrad.py, e.g. "trainer.max_steps=500"
-sampler=ddpm         # any engine sampler: ddpm (TimeGrad's own) ddim dpmpp_2m ...
-steps=               # sampling steps (empty: all T = 100)
-num_samples=100      # sample paths per test window, as in the paper
-seed=0
-
-help_message="Usage: $0 [--stage N] [--stop-stage M] [--train-config YAML] [--tag TAG] [--data-path DIR]
-                [--train-args 'k=v ...'] [--sampler NAME] [--steps N] [--num-samples N]
-Stages: 1 data prep, 5 train (re-running resumes), 6 forecast the test windows, 7 score
-(metrics.json + fan chart), 8 export."
-
 cd "$(dirname "$0")"
-. ./path.sh
-. ./cmd.sh
-. utils/parse_options.sh
-. utils/log.sh
-# A 40-unit LSTM and an 8-channel WaveNet gain nothing from intra-op threads on a CPU.
-export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
-
-[ -n "$tag" ] || tag=timegrad_$(basename "$train_config" .yaml)
-expdir=exp/${tag}
-decode_dir=${expdir}/decode_${sampler}${steps:+_${steps}steps}
-
-if [ "${stage}" -le 0 ] && [ "${stop_stage}" -ge 0 ]; then
-  log "Stage 0: the data comes from GluonTS's repository (stage 1)"
-fi
-
-if [ "${stage}" -le 1 ] && [ "${stop_stage}" -ge 1 ]; then
-  log "Stage 1: data preparation (wiki-rolling_nips)"
-  python "$MAIN_ROOT/data_prep/gluonts_dataset.py" --name wiki-rolling_nips ${data_path:+--path "$data_path"}
-  mkdir -p data
-  src=${data_path:-$(python -c "from diffmm.timeseries.repository import default_dataset_root as r; print(r())")}/wiki-rolling_nips
-  [ -e data/wiki-rolling_nips ] || ln -s "$(cd "$src" && pwd)" data/wiki-rolling_nips
-fi
-
-if [ "${stage}" -le 5 ] && [ "${stop_stage}" -ge 5 ]; then
-  log "Stage 5: training in ${expdir} (log: ${expdir}/train.log)"
-  # shellcheck disable=SC2086
-  ${train_cmd} "${expdir}/train.log" python "$MAIN_ROOT/recipes/timegrad.py" --config "$train_config" \
-    exp_dir="$expdir" data.dataset=null data.directory=data/wiki-rolling_nips $train_args
-  tail -n 1 "${expdir}/train.log"
-fi
-
-if [ "${stage}" -le 6 ] && [ "${stop_stage}" -ge 6 ]; then
-  log "Stage 6: forecasting the test windows with ${sampler} into ${decode_dir}"
-  ${decode_cmd} "${decode_dir}/forecast.log" diffmm forecast "${expdir}/bundle" --input data/wiki-rolling_nips \
-    -o "${decode_dir}/forecast.csv" --samples-npy "${decode_dir}/samples.npy" \
-    --num-samples "$num_samples" --sampler "$sampler" ${steps:+--steps "$steps"} --seed "$seed"
-  tail -n 1 "${decode_dir}/forecast.log"
-fi
-
-if [ "${stage}" -le 7 ] && [ "${stop_stage}" -ge 7 ]; then
-  log "Stage 7: scoring against the test windows (the paper's CRPS-sum: 0.0485)"
-  diffmm forecast "${expdir}/bundle" --input data/wiki-rolling_nips --score-samples "${decode_dir}/samples.npy" \
-    --metrics "${decode_dir}/metrics.json" --plot "${decode_dir}/fan_chart.png"
-fi
-
-if [ "${stage}" -le 8 ] && [ "${stop_stage}" -ge 8 ]; then
-  log "Stage 8: exporting the bundle to exp/export/${tag}"
-  mkdir -p exp/export
-  rm -rf "exp/export/${tag}"
-  cp -r "${expdir}/bundle" "exp/export/${tag}"
-  diffmm info "exp/export/${tag}"
-fi
-
-log "Done: stages ${stage}-${stop_stage} (${expdir})"
+./timegrad.sh --gluonts-name wiki-rolling_nips --paper-crps-sum 0.0485 --train-config conf/wikipedia.yaml "$@"

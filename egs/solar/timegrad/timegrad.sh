@@ -1,0 +1,1 @@
+../../TEMPLATE/timegrad/timegrad.sh
