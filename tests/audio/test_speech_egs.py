@@ -20,10 +20,17 @@ TINY = (
 def test_mini_speech_egs_runs_every_stage(tmp_path: Path, repo_root: Path, recipe: str) -> None:
     egs = tmp_path / recipe
     egs.mkdir()
-    for name in ("run.sh", "path.sh", "cmd.sh", "utils", "conf"):
+    for name in ("run.sh", "vocoder.sh", "local", "path.sh", "cmd.sh", "utils", "conf"):
         (egs / name).symlink_to(repo_root / "egs/mini_speech" / recipe / name)
     out = subprocess.run(
-        ["bash", str(egs / "run.sh"), "--num-synthetic", "0", "--train-args", TINY],
+        [
+            "bash",
+            str(egs / "run.sh"),
+            "--local-data-opts",
+            "--num-synthetic 0",
+            "--train-args",
+            TINY,
+        ],
         capture_output=True,
         text=True,
         env={**os.environ, "OMP_NUM_THREADS": "1"},
@@ -65,14 +72,14 @@ def test_ljspeech_egs_runs_every_stage_on_a_corpus_in_the_real_layout(
     corpus = fake_ljspeech_with_speech(tmp_path / "LJSpeech-1.1", repo_root)
     egs = tmp_path / recipe
     egs.mkdir()
-    for name in ("run.sh", "path.sh", "cmd.sh", "utils", "conf"):
+    for name in ("run.sh", "vocoder.sh", "local", "path.sh", "cmd.sh", "utils", "conf"):
         (egs / name).symlink_to(repo_root / "egs/ljspeech" / recipe / name)
     out = subprocess.run(
         [
             "bash",
             str(egs / "run.sh"),
-            "--ljspeech-root",
-            str(corpus),
+            "--local-data-opts",
+            f"--ljspeech-root {corpus}",
             "--nj",
             "1",
             "--tag",

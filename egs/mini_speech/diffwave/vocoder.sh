@@ -1,0 +1,1 @@
+../../TEMPLATE/vocoder/vocoder.sh
