@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import numpy as np
 import torch
 from safetensors.torch import load_model, save_model
 
@@ -42,6 +42,7 @@ from diffmm.timeseries import (
     read_series,
 )
 from diffmm.timeseries.evaluation import evaluate
+from diffmm.timeseries.windows import split_test_windows
 from diffmm.training import Trainer, TrainerConfig
 
 
@@ -104,16 +105,11 @@ def load_training_series(cfg: DataConfig) -> tuple[MultivariateSeries, int | Non
 
 def hold_out(
     series: MultivariateSeries, num_windows: int, prediction_length: int
-) -> tuple[MultivariateSeries, list[MultivariateSeries], np.ndarray]:
-    """(fit range, histories of the last ``num_windows`` rolling windows, their targets (W, P, D))."""
+) -> tuple[MultivariateSeries, list[MultivariateSeries]]:
+    """(fit range, the last ``num_windows`` rolling windows, each its history plus its target)."""
     fit_end = series.length - num_windows * prediction_length
-    histories, targets = [], []
-    for k in range(num_windows):
-        end = fit_end + k * prediction_length
-        histories.append(series.slice(0, end))
-        future = series.slice(end, end + prediction_length)
-        targets.append(np.where(future.observed, future.target, np.nan).T)
-    return series.slice(0, fit_end), histories, np.stack(targets) if targets else np.empty(0)
+    windows = [series.slice(0, fit_end + (k + 1) * prediction_length) for k in range(num_windows)]
+    return series.slice(0, fit_end), windows
 
 
 def model_config(cfg: TimeGradRecipeConfig, series: MultivariateSeries, horizon: int | None):
@@ -142,12 +138,14 @@ def main(argv: list[str] | None = None) -> int:
     series, horizon = load_training_series(cfg.data)
     net_cfg = model_config(cfg, series, horizon)
     p, c, lags = net_cfg.prediction_length, net_cfg.context_length, net_cfg.lags
-    fit, val_histories, val_targets = hold_out(series, cfg.data.num_val_windows, p)
+    fit, val_windows = hold_out(series, cfg.data.num_val_windows, p)
+    val_histories, val_targets, val_starts = (
+        split_test_windows(val_windows, p) if val_windows else ([], None, [])
+    )
     windows = TrainingWindows(
         fit, c, p, lags, num_windows=cfg.data.num_train_windows, seed=cfg.trainer.seed
     )
     val_batch = inference_batch(val_histories, c, p, lags) if val_histories else None
-    val_starts = [history.end + 1 for history in val_histories]
     print(
         f"TimeGrad: {series.num_series} series, freq {series.freq}, context {c}, horizon {p}, "
         f"lags {lags}; {len(windows)} training windows, {len(val_histories)} validation windows"
@@ -182,8 +180,11 @@ def main(argv: list[str] | None = None) -> int:
         if record.is_file() and json.loads(record.read_text())["crps_sum"] <= crps_sum:
             return
         best_dir.mkdir(parents=True, exist_ok=True)
-        save_model(net, str(best_dir / "model.safetensors"))
-        record.write_text(json.dumps({"step": step, "crps_sum": crps_sum}))
+        # Weights, then the record, each by rename: a crash never pairs a record with torn weights.
+        save_model(net, str(best_dir / "model.safetensors.tmp"))
+        os.replace(best_dir / "model.safetensors.tmp", best_dir / "model.safetensors")
+        (best_dir / "best.json.tmp").write_text(json.dumps({"step": step, "crps_sum": crps_sum}))
+        os.replace(best_dir / "best.json.tmp", record)
 
     trainer = Trainer(
         model,
