@@ -15,7 +15,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from diffmm.errors import DiffmmError
+from diffmm.errors import run_entry_point
 from diffmm.timeseries.data import TIMEGRAD_DATASETS, load_gluonts_dataset
 
 
@@ -28,11 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--regenerate", action="store_true")
     parser.add_argument("--csv-dir", default=None)
     args = parser.parse_args(argv)
-    try:
-        data = load_gluonts_dataset(args.name, path=args.path, regenerate=args.regenerate)
-    except DiffmmError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
+    data = load_gluonts_dataset(args.name, path=args.path, regenerate=args.regenerate)
     print(
         f"{args.name}: {data.train.num_series} series, freq {data.freq}, train length "
         f"{data.train.length}, {len(data.test_windows)} test windows of "
@@ -47,4 +43,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_entry_point("data_prep/gluonts_dataset.py", main))

@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 
 from diffmm.audio.datadir import DataDir, validate_data_dir
-from diffmm.errors import DiffmmError
+from diffmm.errors import DiffmmError, run_entry_point
 
 SPEAKER = "LJ"
 
@@ -90,14 +90,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--valid-ids", nargs="+", default=["LJ001-"], metavar="PREFIX")
     parser.add_argument("--test-ids", nargs="+", default=["LJ002-"], metavar="PREFIX")
     args = parser.parse_args(argv)
-    try:
-        counts = prepare(args.root, args.out_dir, args.valid_ids, args.test_ids)
-    except DiffmmError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
+    counts = prepare(args.root, args.out_dir, args.valid_ids, args.test_ids)
     print(" ".join(f"{name}: {n}" for name, n in counts.items()) + f" utterances in {args.out_dir}")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_entry_point("data_prep/ljspeech.py", main))

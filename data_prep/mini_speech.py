@@ -44,7 +44,7 @@ import numpy as np
 
 from diffmm.audio.datadir import DataDir, validate_data_dir
 from diffmm.audio.io import load_audio, peak_normalize, resample, save_audio
-from diffmm.errors import DiffmmError
+from diffmm.errors import DiffmmError, run_entry_point
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 VENDORED = REPO_ROOT / "tests" / "data" / "speech"
@@ -303,21 +303,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--num-synthetic", type=int, default=300)
     parser.add_argument("--no-peak-normalize", action="store_true")
     args = parser.parse_args(argv)
-    try:
-        counts = prepare(
-            args.out_dir,
-            args.download_dir,
-            source=args.source,
-            sample_rate=args.sample_rate,
-            num_synthetic=args.num_synthetic,
-            peak=None if args.no_peak_normalize else 0.95,
-        )
-    except DiffmmError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
+    counts = prepare(
+        args.out_dir,
+        args.download_dir,
+        source=args.source,
+        sample_rate=args.sample_rate,
+        num_synthetic=args.num_synthetic,
+        peak=None if args.no_peak_normalize else 0.95,
+    )
     print(" ".join(f"{name}: {n}" for name, n in counts.items()) + f" utterances in {args.out_dir}")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_entry_point("data_prep/mini_speech.py", main))

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from diffmm.audio.datadir import DataDir, validate_data_dir
-from diffmm.errors import DiffmmError
+from diffmm.errors import DiffmmError, run_entry_point
 
 AUDIO_SUFFIXES = (".wav", ".flac")
 TEXT_SUFFIXES = (".txt", ".lab")
@@ -78,16 +78,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--speaker", default=None)
     parser.add_argument("--recursive", action="store_true", help="also search sub-folders")
     args = parser.parse_args(argv)
-    try:
-        data = build_data_dir(args.wav_dir, args.speaker, args.recursive)
-        data.write(args.out_dir)
-        validate_data_dir(args.out_dir)
-    except DiffmmError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
+    data = build_data_dir(args.wav_dir, args.speaker, args.recursive)
+    data.write(args.out_dir)
+    validate_data_dir(args.out_dir)
     print(f"{len(data)} utterances in {args.out_dir}")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_entry_point("data_prep/wav_dir.py", main))

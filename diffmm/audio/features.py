@@ -41,7 +41,7 @@ from diffmm.audio.mel import (
     frame_energy,
     get_mel_preset,
 )
-from diffmm.errors import DiffmmError
+from diffmm.errors import DiffmmError, run_entry_point
 
 PRESET_FILE = "mel_preset.json"
 STATS_KEYS = ("mel_mean", "mel_std", "energy_min", "energy_max")
@@ -210,19 +210,15 @@ def main(argv: list[str] | None = None) -> int:
     stats.add_argument("--feats-scp", required=True)
     stats.add_argument("--out", required=True, help="output base path (writes .npz and .json)")
     args = parser.parse_args(argv)
-    try:
-        if args.command == "dump":
-            preset = parse_preset_args(args.preset, args.mel)
-            scp = dump_features(args.data_dir, args.out_dir, preset, nj=args.nj)
-            print(f"wrote {scp}")
-        else:
-            npz, js = save_stats(compute_stats(args.feats_scp), args.out)
-            print(f"wrote {npz} and {js}")
-    except DiffmmError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
+    if args.command == "dump":
+        preset = parse_preset_args(args.preset, args.mel)
+        scp = dump_features(args.data_dir, args.out_dir, preset, nj=args.nj)
+        print(f"wrote {scp}")
+    else:
+        npz, js = save_stats(compute_stats(args.feats_scp), args.out)
+        print(f"wrote {npz} and {js}")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_entry_point("python -m diffmm.audio.features", main))

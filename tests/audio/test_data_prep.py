@@ -81,9 +81,8 @@ def test_ljspeech_errors_name_the_line(tmp_path, repo_root):
     (root / "wavs/LJ003-0001.wav").unlink()
     with pytest.raises(DiffmmError, match=r"LJ003-0001.wav listed in metadata.csv but missing"):
         ljspeech.prepare(root, tmp_path / "out", ["LJ001-"], ["LJ002-"])
-    assert (
-        ljspeech.main(["--root", str(tmp_path / "nowhere"), "--out-dir", str(tmp_path / "o")]) == 1
-    )
+    with pytest.raises(DiffmmError, match="nowhere"):
+        ljspeech.main(["--root", str(tmp_path / "nowhere"), "--out-dir", str(tmp_path / "o")])
 
 
 def test_wav_dir(tmp_path, repo_root):

@@ -18,7 +18,7 @@ from diffmm.audio.features import (
     save_stats,
 )
 from diffmm.audio.mel import MEL_PRESETS, MelSpectrogram, frame_energy, get_mel_preset
-from diffmm.errors import DiffmmError
+from diffmm.errors import DiffmmError, run_entry_point
 
 # 16 kHz preset so that the real 16 kHz clips need no resampling
 PRESET = get_mel_preset("hifigan", sample_rate=16000, hop_length=200)
@@ -128,22 +128,17 @@ def test_cli_dump_and_stats(tmp_path, three_clips, capsys):
         == 0
     )
     assert load_stats(tmp_path / "st")["mel_mean"].shape == (80,)
-    assert (
-        main(
-            [
-                "dump",
-                "--data-dir",
-                str(three_clips),
-                "--out-dir",
-                str(tmp_path / "x"),
-                "--mel",
-                "hop",
-            ]
-        )
-        == 1
-    )
+    bad_mel = [
+        "dump",
+        "--data-dir",
+        str(three_clips),
+        "--out-dir",
+        str(tmp_path / "x"),
+        "--mel",
+        "hop",
+    ]
+    assert run_entry_point("features", lambda: main(bad_mel)) == 2
     assert "--mel expects key=value" in capsys.readouterr().err
-    assert (
-        main(["stats", "--feats-scp", str(tmp_path / "nothing.scp"), "--out", str(tmp_path / "st")])
-        == 1
-    )
+    no_scp = ["stats", "--feats-scp", str(tmp_path / "nothing.scp"), "--out", str(tmp_path / "st")]
+    assert run_entry_point("features", lambda: main(no_scp)) == 2
+    assert "mel_preset.json not found" in capsys.readouterr().err
