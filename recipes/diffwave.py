@@ -226,6 +226,7 @@ def main(argv: list[str] | None = None) -> int:
             tensors=priorgrad.to_tensors() if priorgrad is not None else None,
         )
         print(f"exported bundle to {path}")
+    trainer.close()
     return 0
 
 

@@ -213,6 +213,7 @@ def main(argv: list[str] | None = None) -> int:
             exp_dir / "bundle", family="timegrad", config=bundle_config, model=export
         )
         print(f"exported bundle ({chosen['weights']}, step {chosen['step']}) to {path}")
+    trainer.close()
     return 0
 
 

@@ -136,6 +136,7 @@ def main(argv: list[str] | None = None) -> int:
             model=trainer.ema_model(),
         )
         print(f"exported bundle to {path}")
+    trainer.close()
     return 0
 
 

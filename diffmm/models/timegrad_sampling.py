@@ -10,6 +10,8 @@ sampler; DDIM or DPM-Solver++ at 10–20 steps are the fast alternatives.
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import Tensor, nn
 
@@ -40,6 +42,7 @@ def sample_paths(
     num_steps: int | None = None,
     spacing: str | None = None,
     generator: torch.Generator | None = None,
+    **sampler_options: Any,
 ) -> Tensor:
     """Sample paths (W, S, P, D) in data units for a batch of W windows.
 
@@ -47,6 +50,7 @@ def sample_paths(
     (W, same length, F) and future_time_feat (W, P, F); the horizon P is the length of
     future_time_feat (it may differ from the trained prediction length). Only the last
     C + max_lag past steps are read. ``model`` should be in eval mode (no RNN dropout).
+    ``sampler_options`` go to the sampler (e.g. ``eta`` for DDIM).
     """
     net = unwrap_timegrad(model)
     cfg = net.cfg
@@ -92,6 +96,7 @@ def sample_paths(
             generator=generator,
             device=past.device,
             dtype=past.dtype,
+            **sampler_options,
         )
         sequence = torch.cat([sequence, step.reshape(shape[0], 1, cfg.target_dim)], dim=1)
     paths = sequence[:, history:].reshape(windows, num_samples, horizon, cfg.target_dim)

@@ -3,6 +3,7 @@
     trainer = Trainer(model, loss_fn, train_data, config, exp_dir)
     result = trainer.train()          # resumes from exp_dir/checkpoints/ if one exists
     net = trainer.ema_model()         # a copy holding the EMA weights
+    trainer.close()                   # every process, at the end: tears the process group down
 
 ``loss_fn(model, batch, generator) -> (loss, logs)`` must draw ALL its randomness (noise,
 timesteps, dropout masks it makes itself) from ``generator``: a ``torch.Generator`` on the
@@ -289,6 +290,16 @@ class Trainer:
                     out_dir.mkdir(parents=True, exist_ok=True)
                     self.sample_fn(model, self.step, out_dir)
         acc.wait_for_everyone()
+
+    def close(self) -> None:
+        """Wait for every process, then tear the process group down.
+
+        Call once at the end of a script, after the main process has exported its results:
+        a rank that exits while the group is still alive aborts the collective backend's
+        threads ("terminate called without an active exception") and fails the launch.
+        """
+        self.accelerator.wait_for_everyone()
+        self.accelerator.end_training()
 
     def ema_model(self, rate: float | None = None) -> nn.Module:
         """A fresh copy of the model holding the EMA weights for ``rate`` (default: the first),

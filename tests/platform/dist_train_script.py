@@ -33,7 +33,7 @@ def main() -> None:
     }
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / f"rank{acc.process_index}.json").write_text(json.dumps(record))
-    acc.end_training()
+    trainer.close()
 
 
 if __name__ == "__main__":
