@@ -67,7 +67,7 @@ class ForecastConfig:
 @dataclass
 class ValConfig:
     num_samples: int = 20
-    sampler: str = "ddim"
+    sampler: str = "ddpm"  # ancestral, respaced to num_steps
     num_steps: int | None = 10
     seed: int = 0
 

@@ -123,6 +123,19 @@ def test_sample_shape_is_windows_samples_horizon_series(sampler: str, steps: int
     assert torch.isfinite(paths).all()
 
 
+def test_sampler_options_reach_the_sampler() -> None:
+    """DDIM with eta = 1 is ancestral DDPM on the same respaced grid; eta = 0 is not.
+
+    The two compute the posterior mean by different formulas, hence float32 rounding.
+    """
+    model, batch = make_model(3), make_batch(2, 3)
+    ancestral = paths_of(model, batch, sampler="ddpm", num_steps=10)
+    eta_one = paths_of(model, batch, sampler="ddim", num_steps=10, eta=1.0)
+    torch.testing.assert_close(eta_one, ancestral, rtol=1e-4, atol=1e-4)
+    eta_zero = paths_of(model, batch, sampler="ddim", num_steps=10)
+    assert not torch.allclose(eta_zero, ancestral, rtol=1e-2, atol=1e-2)
+
+
 def test_one_series_trains_and_samples() -> None:
     model, batch = make_model(1), make_batch(3, 1)
     loss = loss_of(model, batch)
