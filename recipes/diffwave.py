@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Literal
 
 import torch
+from accelerate.utils import set_seed
 
 from diffmm.audio.features import PRESET_FILE, load_preset, load_stats
 from diffmm.audio.io import save_audio
@@ -132,6 +133,7 @@ def main(argv: list[str] | None = None) -> int:
             cfg.prior.energy_clip,
             cfg.prior.std_min,
         )
+    set_seed(cfg.trainer.seed)  # the initial weights: one config, one run
     model = PriorGradVocoder(cfg.model) if priorgrad is not None else DiffWave(cfg.model)
     schedule = build_schedule(cfg.diffusion)
     crop_samples = cfg.data.crop_frames * hop if conditional else cfg.data.segment_length

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import torch
+from accelerate.utils import set_seed
 from safetensors.torch import load_model, save_model
 
 from diffmm.bundle import export_bundle
@@ -151,6 +152,7 @@ def main(argv: list[str] | None = None) -> int:
         f"lags {lags}; {len(windows)} training windows, {len(val_histories)} validation windows"
     )
     schedule = build_schedule(cfg.diffusion)
+    set_seed(cfg.trainer.seed)  # the initial weights: one config, one run
     model = TimeGrad(net_cfg)
     exp_dir = Path(cfg.exp_dir)
     best_dir = exp_dir / "best"

@@ -17,6 +17,7 @@ from typing import Literal
 
 import numpy as np
 import torch
+from accelerate.utils import set_seed
 from torch.utils.data import TensorDataset
 
 from diffmm.bundle import export_bundle
@@ -76,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     train_points = load_points(cfg.data.train, cfg.model.dim)
     valid_points = load_points(cfg.data.valid, cfg.model.dim)
     schedule = build_schedule(cfg.diffusion)
+    set_seed(cfg.trainer.seed)  # the initial weights: one config, one run
     model = ToyMLP(cfg.model)
 
     def loss_fn(net: torch.nn.Module, batch: list[torch.Tensor], generator: torch.Generator):

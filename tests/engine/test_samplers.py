@@ -167,6 +167,34 @@ def test_ddim_eta_one_is_ddpm_fixed_small():
     torch.testing.assert_close(ddim, ddpm, rtol=1e-4, atol=1e-4)
 
 
+def test_dpmpp_2m_sde_first_step_is_the_ddpm_posterior_step():
+    # Lu et al. (2022): with η = 1 the first-order step is q(z_s | z_t, ẑ_0), variance β̃.
+    full = COSINE.grid(50)
+    grid = SamplingGrid(full.alphas[:2], full.sigmas[:2], full.model_times[:2])
+    denoiser = exact_denoiser(COSINE)
+    x = torch.randn(300, 2, generator=torch.Generator().manual_seed(5))
+    ddpm = SAMPLERS["ddpm"](denoiser, x, grid, generator=torch.Generator().manual_seed(6))
+    sde = SAMPLERS["dpmpp_2m_sde"](denoiser, x, grid, generator=torch.Generator().manual_seed(6))
+    torch.testing.assert_close(sde, ddpm, rtol=1e-5, atol=1e-5)
+
+
+def test_dpmpp_2m_sde_without_noise_is_dpmpp_2m():
+    grid = DDPM_LINEAR.respace_log_snr(20).grid()
+    denoiser = exact_denoiser(DDPM_LINEAR)
+    x = torch.randn(300, 2, generator=torch.Generator().manual_seed(7))
+    torch.testing.assert_close(
+        SAMPLERS["dpmpp_2m_sde"](denoiser, x, grid, eta=0.0),
+        SAMPLERS["dpmpp_2m"](denoiser, x, grid),
+        rtol=0,
+        atol=0,
+    )
+
+
+@pytest.mark.parametrize("schedule", [DDPM_LINEAR, VPSchedule()])
+def test_dpmpp_2m_sde_20_steps(schedule):
+    assert_reproduces(run(schedule, "dpmpp_2m_sde", 20))
+
+
 # --- deterministic solvers -----------------------------------------------------------------
 
 
@@ -382,10 +410,11 @@ def test_prior_shape_mismatch_is_a_clear_error():
         generate(exact_denoiser(COSINE), COSINE, (10, 2), num_steps=5, prior=prior)
 
 
-def test_negative_eta_is_a_clear_error():
+@pytest.mark.parametrize(("sampler", "eta"), [("ddim", -1.0), ("dpmpp_2m_sde", 1.5)])
+def test_eta_out_of_range_is_a_clear_error(sampler, eta):
     x = torch.randn(4, 2)
     with pytest.raises(ValueError, match="eta"):
-        SAMPLERS["ddim"](exact_denoiser(COSINE), x, COSINE.grid(5), eta=-1.0)
+        SAMPLERS[sampler](exact_denoiser(COSINE), x, COSINE.grid(5), eta=eta)
 
 
 @pytest.mark.parametrize("schedule", [VPSchedule(), VESchedule(0.01, 20.0), EDMSchedule()])

@@ -282,3 +282,17 @@ def test_two_rank_training_exports_the_same_bundle_structure(
     assert (single / "bundle/config.yaml").read_text() == (
         double / "bundle/config.yaml"
     ).read_text()
+
+
+def test_one_config_gives_one_run(tmp_path: Path, toy_data: Path, repo_root: Path) -> None:
+    """Two runs of the same config export bit-identical weights; another seed does not."""
+
+    def weights(name: str, *overrides: str) -> dict[str, torch.Tensor]:
+        exp = tmp_path / name
+        train(repo_root, toy_data, exp, "trainer.max_steps=5", *overrides, launcher=(PYTHON,))
+        with safe_open(exp / "bundle/model.safetensors", "pt") as f:
+            return {k: f.get_tensor(k) for k in f.keys()}
+
+    first, second, reseeded = weights("a"), weights("b"), weights("c", "trainer.seed=1")
+    assert all(torch.equal(first[k], second[k]) for k in first)
+    assert not all(torch.equal(first[k], reseeded[k]) for k in first)

@@ -20,7 +20,7 @@ from diffmm.diffusion.prior import STANDARD_NORMAL, GaussianPrior
 from diffmm.diffusion.samplers.ancestral import sample_ddpm
 from diffmm.diffusion.samplers.common import StepCallback
 from diffmm.diffusion.samplers.ddim import ddim_invert, sample_ddim
-from diffmm.diffusion.samplers.dpm_solver import sample_dpmpp_2m
+from diffmm.diffusion.samplers.dpm_solver import sample_dpmpp_2m, sample_dpmpp_2m_sde
 from diffmm.diffusion.samplers.langevin import sample_annealed_langevin
 from diffmm.diffusion.samplers.ode import sample_euler, sample_heun
 from diffmm.diffusion.samplers.predictor_corrector import sample_pc
@@ -31,6 +31,7 @@ SAMPLERS: dict[str, Callable[..., Tensor]] = {
     "ddpm": sample_ddpm,
     "ddim": sample_ddim,
     "dpmpp_2m": sample_dpmpp_2m,
+    "dpmpp_2m_sde": sample_dpmpp_2m_sde,
     "euler": sample_euler,
     "heun": sample_heun,
     "euler_maruyama": sample_euler_maruyama,
@@ -40,7 +41,7 @@ SAMPLERS: dict[str, Callable[..., Tensor]] = {
 
 
 # Grids a sampler is designed for; "default" is the schedule's own.
-PREFERRED_SPACING: dict[str, str] = {"dpmpp_2m": "log_snr"}
+PREFERRED_SPACING: dict[str, str] = {"dpmpp_2m": "log_snr", "dpmpp_2m_sde": "log_snr"}
 
 
 def get_sampler(name: str) -> Callable[..., Tensor]:
@@ -99,6 +100,7 @@ __all__ = [
     "sample_ddim",
     "sample_ddpm",
     "sample_dpmpp_2m",
+    "sample_dpmpp_2m_sde",
     "sample_euler",
     "sample_euler_maruyama",
     "sample_heun",
