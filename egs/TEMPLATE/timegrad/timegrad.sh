@@ -13,7 +13,7 @@ paper_crps_sum=  # the TimeGrad paper's CRPS-sum on this dataset, quoted in the 
 train_config=
 tag=                 # experiment name (default: the config's name)
 train_args=          # extra key=value overrides for recipes/timegrad.py, e.g. "trainer.max_steps=500"
-sampler=ddpm         # any engine sampler: ddpm (TimeGrad's own) ddim dpmpp_2m ...
+sampler=ddpm         # any engine sampler: ddpm (TimeGrad's own) dpmpp_2m_sde ddim dpmpp_2m ...
 steps=               # sampling steps (empty: all T = 100)
 num_samples=100      # sample paths per test window, as in the paper
 seed=0
