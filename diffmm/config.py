@@ -15,6 +15,7 @@ dict[str, ...] and nested dataclasses. ``a.b.c=value`` overrides parse the value
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import difflib
 import os
@@ -52,6 +53,19 @@ def load_config(cls: type[T], path: str | Path | None = None, overrides: Sequenc
     for override in overrides:
         apply_override(data, override)
     return _convert(cls, data, "")
+
+
+def config_from_command_line(
+    cls: type[T], description: str | None, argv: Sequence[str] | None = None
+) -> T:
+    """A recipe's command line, ``--config FILE [key=value ...]``, loaded into ``cls``."""
+    parser = argparse.ArgumentParser(
+        description=description, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--config", required=True)
+    parser.add_argument("overrides", nargs="*", help="dotted key=value overrides")
+    args = parser.parse_args(argv)
+    return load_config(cls, args.config, args.overrides)
 
 
 def apply_override(data: dict[str, Any], override: str) -> None:

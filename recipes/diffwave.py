@@ -12,7 +12,6 @@ crops.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +24,7 @@ from diffmm.audio.features import PRESET_FILE, load_preset, load_stats
 from diffmm.audio.io import save_audio
 from diffmm.audio.mel import MelSpectrogram, check_same_preset, get_mel_preset
 from diffmm.bundle import export_bundle
-from diffmm.config import ConfigError, config_to_dict, load_config
+from diffmm.config import ConfigError, config_from_command_line, config_to_dict
 from diffmm.diffusion.config import DiffusionConfig, build_denoiser, build_schedule
 from diffmm.diffusion.samplers import generate
 from diffmm.errors import run_entry_point
@@ -100,13 +99,7 @@ def check_config(cfg: DiffWaveRecipeConfig, preset) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--config", required=True)
-    parser.add_argument("overrides", nargs="*", help="dotted key=value overrides")
-    args = parser.parse_args(argv)
-    cfg = load_config(DiffWaveRecipeConfig, args.config, args.overrides)
+    cfg = config_from_command_line(DiffWaveRecipeConfig, __doc__, argv)
     overrides = {"sample_rate": cfg.mel.sample_rate, "hop_length": cfg.mel.hop_length}
     preset = get_mel_preset(cfg.mel.preset, **{k: v for k, v in overrides.items() if v is not None})
     check_config(cfg, preset)

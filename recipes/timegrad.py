@@ -15,7 +15,6 @@ context/prediction length, series names and the number of time features: all inf
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
@@ -27,7 +26,7 @@ from accelerate.utils import set_seed
 from safetensors.torch import load_model, save_model
 
 from diffmm.bundle import export_bundle
-from diffmm.config import ConfigError, config_to_dict, load_config
+from diffmm.config import ConfigError, config_from_command_line, config_to_dict
 from diffmm.diffusion.config import DiffusionConfig, build_denoiser, build_schedule
 from diffmm.errors import run_entry_point
 from diffmm.models.timegrad import TimeGrad, TimeGradModelConfig, training_loss
@@ -128,13 +127,7 @@ def model_config(cfg: TimeGradRecipeConfig, series: MultivariateSeries, horizon:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--config", required=True)
-    parser.add_argument("overrides", nargs="*", help="dotted key=value overrides")
-    args = parser.parse_args(argv)
-    cfg = load_config(TimeGradRecipeConfig, args.config, args.overrides)
+    cfg = config_from_command_line(TimeGradRecipeConfig, __doc__, argv)
 
     series, horizon = load_training_series(cfg.data)
     net_cfg = model_config(cfg, series, horizon)

@@ -9,7 +9,6 @@ of samples to held-out points, and exports a bundle to ``<exp_dir>/bundle``.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +20,7 @@ from accelerate.utils import set_seed
 from torch.utils.data import TensorDataset
 
 from diffmm.bundle import export_bundle
-from diffmm.config import config_to_dict, load_config
+from diffmm.config import config_from_command_line, config_to_dict
 from diffmm.diffusion.config import DiffusionConfig, build_denoiser, build_schedule
 from diffmm.diffusion.losses import simple_loss
 from diffmm.diffusion.samplers import generate
@@ -66,13 +65,7 @@ def load_points(path: str, dim: int) -> torch.Tensor:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--config", required=True)
-    parser.add_argument("overrides", nargs="*", help="dotted key=value overrides")
-    args = parser.parse_args(argv)
-    cfg = load_config(ToyRecipeConfig, args.config, args.overrides)
+    cfg = config_from_command_line(ToyRecipeConfig, __doc__, argv)
 
     train_points = load_points(cfg.data.train, cfg.model.dim)
     valid_points = load_points(cfg.data.valid, cfg.model.dim)

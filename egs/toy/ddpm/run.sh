@@ -64,10 +64,7 @@ fi
 
 if [ "${stage}" -le 8 ] && [ "${stop_stage}" -ge 8 ]; then
   log "Stage 8: exporting the bundle to exp/export/${tag}"
-  mkdir -p exp/export
-  rm -rf "exp/export/${tag}"
-  cp -r "${expdir}/bundle" "exp/export/${tag}"
-  diffmm info "exp/export/${tag}"
+  utils/export_bundle.sh "${expdir}" "${tag}"
 fi
 
 log "Done: stages ${stage}-${stop_stage} (${expdir})"
