@@ -75,8 +75,9 @@ def run(*args: object) -> None:
 
 def train(dataset: str, data: Path, work: Path, skip: bool, seed: int) -> tuple[Path, float | None]:
     exp = work / "exp" / f"{dataset}_seed{seed}"
+    timing = exp / "train_seconds.txt"  # kept so that a --skip-train rerun still reports it
     if skip and (exp / "bundle").is_dir():
-        return exp / "bundle", None
+        return exp / "bundle", float(timing.read_text()) if timing.is_file() else None
     start = time.perf_counter()
     run(
         sys.executable,
@@ -87,7 +88,9 @@ def train(dataset: str, data: Path, work: Path, skip: bool, seed: int) -> tuple[
         f"data.directory={data}",
         f"trainer.seed={seed}",
     )
-    return exp / "bundle", time.perf_counter() - start
+    seconds = time.perf_counter() - start
+    timing.write_text(f"{seconds:.1f}\n")
+    return exp / "bundle", seconds
 
 
 def config_path(dataset: str) -> Path:

@@ -7,7 +7,8 @@ an ε-network that denoises the D-vector x_t: TimeGrad's "EpsilonTheta", here th
 :class:`~diffmm.nn.wavenet.ResidualStack` over the SERIES axis (8 layers × 8 channels,
 dilation 2^(i mod 2), circular padding). h_t reaches the stack as a one-channel signal of
 length D ("CondUpsampler": Linear(H → D/2) → LeakyReLU → Linear(→ D) → LeakyReLU) projected
-per layer once per time step. Diffusion: T = 100, linear β 1e-4 → 0.1, ε-parameterisation,
+per layer once per time step (the reference's Linear(H → 100) in front of it composes with
+the first Linear into one linear map, so it is left out). Diffusion: T = 100, linear β 1e-4 → 0.1, ε-parameterisation,
 all through :mod:`diffmm.diffusion` (loss: ``simple_loss``; sampling: any engine sampler,
 see :mod:`diffmm.models.timegrad_sampling`).
 
@@ -30,6 +31,11 @@ Deliberate departures from the public reference (pytorch-ts ``pts/model/time_gra
    value passed along and inputs are never written to.
 4. The target-dimension embedding width is honoured (the reference hard-codes 1 and ignores
    ``embedding_dimension``).
+5. The conditioner's bottleneck can be widened. The reference maps h_t (H = 40) through
+   D // 2 numbers to one value per series, so with few series the diffusion sees almost
+   nothing of the RNN state (2 numbers for D = 4, 1 for D = 2). ``conditioner_width`` sets the
+   hidden width and ``conditioner_channels`` the values per series; the defaults (None, 1)
+   are the reference's layout.
 """
 
 from __future__ import annotations
@@ -77,6 +83,8 @@ class TimeGradModelConfig:
     step_frequency_dim: int = 32
     step_embed_dim: int = 64
     scaling: bool = True
+    conditioner_width: int | None = None  # None: max(D // 2, 1), the reference's bottleneck
+    conditioner_channels: int = 1  # conditioner values per series (the reference: 1)
 
     def __post_init__(self) -> None:
         positive = ("target_dim", "context_length", "prediction_length", "num_layers")
@@ -85,6 +93,12 @@ class TimeGradModelConfig:
                 raise ValueError(f"model.{name} must be >= 1, got {getattr(self, name)}")
         if not self.lags or min(self.lags) < 1 or len(set(self.lags)) != len(self.lags):
             raise ValueError(f"model.lags must be distinct integers >= 1, got {self.lags}")
+        if self.conditioner_width is not None and self.conditioner_width < 1:
+            raise ValueError(f"model.conditioner_width must be >= 1, got {self.conditioner_width}")
+        if self.conditioner_channels < 1:
+            raise ValueError(
+                f"model.conditioner_channels must be >= 1, got {self.conditioner_channels}"
+            )
         if self.num_time_features < 0:
             raise ValueError("model.num_time_features must be >= 0")
         if self.cell_type not in ("lstm", "gru"):
@@ -110,11 +124,12 @@ class EpsilonNetwork(nn.Module):
         d, channels = cfg.target_dim, cfg.residual_channels
         self.target_dim = d
         self.step_embedding = TimestepEmbedding(cfg.step_frequency_dim, cfg.step_embed_dim)
-        upsampler_width = max(d // 2, 1)
+        self.condition_channels = cfg.conditioner_channels
+        upsampler_width = cfg.conditioner_width or max(d // 2, 1)
         self.cond_upsampler = nn.Sequential(
             nn.Linear(cfg.hidden_size, upsampler_width),
             nn.LeakyReLU(LEAKY_SLOPE),
-            nn.Linear(upsampler_width, d),
+            nn.Linear(upsampler_width, self.condition_channels * d),
             nn.LeakyReLU(LEAKY_SLOPE),
         )
         self.input_projection = nn.Conv1d(1, channels, 1)
@@ -123,7 +138,7 @@ class EpsilonNetwork(nn.Module):
             cfg.residual_layers,
             cfg.dilation_cycle,
             cfg.step_embed_dim,
-            condition_channels=1,
+            condition_channels=self.condition_channels,
             padding_mode="circular",
         )
         self.skip_projection = nn.Conv1d(channels, channels, 3, padding=1, padding_mode="circular")
@@ -137,7 +152,7 @@ class EpsilonNetwork(nn.Module):
 
     def project_condition(self, rnn_output: Tensor) -> Tensor:
         """(N, H) RNN outputs → (N, layers, 2C, D) per-layer conditioner terms (once per time step)."""
-        signal = self.cond_upsampler(rnn_output)[:, None, :]
+        signal = self.cond_upsampler(rnn_output).view(-1, self.condition_channels, self.target_dim)
         return self.stack.project_condition(self._tile(signal))
 
     def forward(self, x_t: Tensor, timesteps: Tensor, projected_condition: Tensor) -> Tensor:

@@ -20,7 +20,7 @@ DIFFUSION = DiffusionConfig(schedule="linear", num_steps=100, beta_start=1e-4, b
 CONTEXT, HORIZON, LAGS, FEATURES = 5, 3, [1, 2, 4], 2
 
 
-def make_model(target_dim: int, seed: int = 0) -> TimeGrad:
+def make_model(target_dim: int, seed: int = 0, **options) -> TimeGrad:
     torch.manual_seed(seed)
     cfg = TimeGradModelConfig(
         target_dim=target_dim,
@@ -30,6 +30,7 @@ def make_model(target_dim: int, seed: int = 0) -> TimeGrad:
         prediction_length=HORIZON,
         hidden_size=12,
         dropout=0.0,
+        **options,
     )
     model = TimeGrad(cfg)
     # TimeGrad zero-initialises its output layer; perturb it so ε̂ depends on every input
@@ -170,6 +171,35 @@ def test_epsilon_network_is_circular_over_the_series_axis(target_dim: int) -> No
     t = torch.tensor([0.0, 10.0, 50.0, 99.0])
     rolled = eps(x.roll(2, -1), t, cond.roll(2, -1))
     torch.testing.assert_close(rolled, eps(x, t, cond).roll(2, -1))
+
+
+def conditioner_rank(model: TimeGrad) -> int:
+    """Rank of d(conditioner signal)/d(RNN output) at a random RNN output: how many independent
+    numbers of h_t the ε-network can see."""
+    h = torch.randn(12, generator=torch.Generator().manual_seed(0))
+    jacobian = torch.autograd.functional.jacobian(model.epsilon.cond_upsampler, h)
+    return int(torch.linalg.matrix_rank(jacobian))
+
+
+def test_widened_conditioner_lets_more_of_the_rnn_state_through() -> None:
+    """The reference's conditioner passes h_t through D // 2 numbers (2 for D = 4); the
+    widened one passes min(width, channels · D), and still trains and samples."""
+    assert conditioner_rank(make_model(4)) == 2
+    wide = make_model(4, conditioner_width=12, conditioner_channels=3)
+    assert conditioner_rank(wide) == 12
+    batch = make_batch(3, 4)
+    assert wide.condition(torch.randn(5, 12)).shape == (5, 8, 2 * 8, 4)
+    loss = loss_of(wide, batch)
+    loss.backward()
+    assert torch.isfinite(loss) and wide.rnn.weight_ih_l0.grad.abs().sum() > 0
+    assert paths_of(wide, batch, num_samples=5).shape == (3, 5, HORIZON, 4)
+
+
+def test_conditioner_options_are_validated() -> None:
+    with pytest.raises(ValueError, match="conditioner_channels"):
+        TimeGradModelConfig(conditioner_channels=0)
+    with pytest.raises(ValueError, match="conditioner_width"):
+        TimeGradModelConfig(conditioner_width=0)
 
 
 def test_one_series_equals_a_constant_longer_series() -> None:
