@@ -73,7 +73,9 @@ def run(*args: object) -> None:
         raise SystemExit(f"{args} failed:\n{out.stdout[-2000:]}\n{out.stderr[-2000:]}")
 
 
-def train(dataset: str, data: Path, work: Path, skip: bool, seed: int) -> tuple[Path, float | None]:
+def train(
+    dataset: str, data: Path, work: Path, skip: bool, seed: int, overrides: list[str]
+) -> tuple[Path, float | None]:
     exp = work / "exp" / f"{dataset}_seed{seed}"
     timing = exp / "train_seconds.txt"  # kept so that a --skip-train rerun still reports it
     if skip and (exp / "bundle").is_dir():
@@ -87,6 +89,7 @@ def train(dataset: str, data: Path, work: Path, skip: bool, seed: int) -> tuple[
         f"exp_dir={exp}",
         f"data.directory={data}",
         f"trainer.seed={seed}",
+        *overrides,
     )
     seconds = time.perf_counter() - start
     timing.write_text(f"{seconds:.1f}\n")
@@ -178,7 +181,9 @@ def table(heading: str, runs: list[list[dict]], baselines: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def benchmark(dataset: str, work: Path, seeds: list[int], skip_train: bool) -> str:
+def benchmark(
+    dataset: str, work: Path, seeds: list[int], skip_train: bool, overrides: list[str]
+) -> str:
     directory = prepare(dataset, work)
     data = load_gluonts_directory(directory)
     horizon = data.prediction_length
@@ -187,13 +192,13 @@ def benchmark(dataset: str, work: Path, seeds: list[int], skip_train: bool) -> s
     validation = split_test_windows(hold_out(data.train, num_val, horizon)[1], horizon)
     test_runs, validation_runs, train_minutes = [], [], []
     for seed in seeds:
-        bundle, seconds = train(dataset, directory, work, skip_train, seed)
+        bundle, seconds = train(dataset, directory, work, skip_train, seed, overrides)
         if seconds is not None:
             train_minutes.append(seconds / 60)
         test_runs.append(timegrad_rows(bundle, test, data.freq, SAMPLERS, seed))
         validation_runs.append(timegrad_rows(bundle, validation, data.freq, SAMPLERS[:1], seed))
     trained = f"TimeGrad training {spread(train_minutes, '.1f')} min" if train_minutes else "reused"
-    seeds_note = f"seeds {', '.join(map(str, seeds))}"
+    seeds_note = f"seeds {', '.join(map(str, seeds))}" + "".join(f"; {o}" for o in overrides)
     return (
         table(
             f"### {dataset}: {data.train.num_series} series, freq {data.freq}, "
@@ -216,6 +221,14 @@ def main() -> int:
     parser.add_argument("--work-dir", default="/tmp/timegrad_offline")
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=DATASETS)
     parser.add_argument("--seeds", nargs="+", type=int, default=[0], help="trainer.seed values")
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="recipe config override for every training run (repeatable), e.g. for ablations",
+    )
     parser.add_argument("--skip-train", action="store_true", help="reuse trained bundles")
     parser.add_argument("--out", default=None, help="write the markdown tables here")
     args = parser.parse_args()
@@ -223,7 +236,7 @@ def main() -> int:
     work = Path(args.work_dir)
     sections = []
     for dataset in args.datasets:
-        sections.append(benchmark(dataset, work, args.seeds, args.skip_train))
+        sections.append(benchmark(dataset, work, args.seeds, args.skip_train, args.overrides))
         print(sections[-1], flush=True)
     if args.out:
         Path(args.out).write_text("\n".join(sections))
