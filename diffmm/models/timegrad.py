@@ -9,8 +9,8 @@ dilation 2^(i mod 2), circular padding). h_t reaches the stack as a one-channel 
 length D ("CondUpsampler": Linear(H → D/2) → LeakyReLU → Linear(→ D) → LeakyReLU; departure 5
 widens it) projected per layer once per time step. The reference's Linear(H → 100) in front
 of it composes with the first Linear into one linear map, so it is left out. Diffusion:
-T = 100, linear β 1e-4 → 0.1, ε-parameterisation, all through :mod:`diffmm.diffusion` (loss: ``simple_loss``; sampling: any engine sampler,
-see :mod:`diffmm.models.timegrad_sampling`).
+T = 100, linear β 1e-4 → 0.1, ε-parameterisation, all through :mod:`diffmm.diffusion`
+(loss: ``simple_loss``; sampling: any engine sampler, see :mod:`diffmm.models.timegrad_sampling`).
 
 Deliberate departures from the public reference (pytorch-ts ``pts/model/time_grad`` and
 ``pts/modules/gaussian_diffusion.py``), each covered by a test:
