@@ -26,6 +26,7 @@ import torch
 import yaml
 
 from diffmm.bundle import load
+from diffmm.config import apply_override
 from diffmm.diffusion.config import DiffusionConfig, build_denoiser, build_schedule
 from diffmm.models.timegrad_sampling import sample_paths
 from diffmm.timeseries import (
@@ -98,6 +99,14 @@ def train(
 
 def config_path(dataset: str) -> Path:
     return REPO / f"recipes/configs/timegrad/{dataset}.yaml"
+
+
+def validation_window_count(dataset: str, overrides: list[str]) -> int:
+    """``data.num_val_windows`` of the config the runs trained with (``--set`` included)."""
+    config = yaml.safe_load(config_path(dataset).read_text())
+    for override in overrides:
+        apply_override(config, override)
+    return config["data"]["num_val_windows"]
 
 
 def timegrad_rows(
@@ -187,7 +196,7 @@ def benchmark(
     directory = prepare(dataset, work)
     data = load_gluonts_directory(directory)
     horizon = data.prediction_length
-    num_val = yaml.safe_load(config_path(dataset).read_text())["data"]["num_val_windows"]
+    num_val = validation_window_count(dataset, overrides)
     test = split_test_windows(data.test_windows, horizon)
     validation = split_test_windows(hold_out(data.train, num_val, horizon)[1], horizon)
     test_runs, validation_runs, train_minutes = [], [], []
