@@ -84,11 +84,14 @@ def cases() -> list[Case]:
     ]
     out += [
         Case(
-            "dpmpp_2m · DDPM linear, λ-uniform",
-            "dpmpp_2m",
+            f"{name} · DDPM linear, λ-uniform",
+            name,
             linear,
             lambda n: None if n >= 1000 else linear.grid(n, spacing="log_snr"),
-        ),
+        )
+        for name in ("dpmpp_2m", "dpmpp_2m_sde")
+    ]
+    out += [
         Case("heun · DDPM linear", "heun", linear, linear.grid, two_per_step),
         Case("pc · DDPM linear", "pc", linear, linear.grid, pc_nfe),
         Case("euler · EDM", "euler", edm, edm.grid),
