@@ -9,8 +9,10 @@ weights and batches; timed, or reuse ``--work-dir``'s bundles with ``--skip-trai
 ancestral DDPM (respaced), DDIM, DPM-Solver++(2M) and its SDE variant at 10 and 20 steps (100 paths; sampling timed per window, in
 process), and score everything with diffmm.timeseries.evaluation (GluonTS CRPS-sum and the
 energy score) next to GluonTS's seasonal naive and a statsmodels VAR (100 paths). TimeGrad rows
-give the mean ± standard deviation over the seeds. The validation windows the recipe held out
-(``data.num_val_windows``) are scored too, for DDPM-100 and the baselines.
+give the mean ± standard deviation over the seeds; a second table splits the test CRPS-sum by
+window (DDPM-100, seed mean, and the baselines), to show which days or months the losses come
+from. The validation windows the recipe held out (``data.num_val_windows``) are scored too, for
+DDPM-100 and the baselines.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
 import yaml
 
@@ -52,6 +55,7 @@ SAMPLERS = (
     ("dpmpp_2m_sde", 20),
 )
 NUM_SAMPLES = 100
+SERIES_KEYS = ("method", "by_window")  # row entries that are not one number per seed
 
 
 def prepare(dataset: str, work: Path) -> Path:
@@ -112,7 +116,7 @@ def validation_window_count(dataset: str, overrides: list[str]) -> int:
 def timegrad_rows(
     bundle_path: Path, windows: tuple, freq: str, samplers: tuple, seed: int
 ) -> list[dict]:
-    histories, targets, starts = windows
+    histories, targets, _ = windows
     bundle = load(bundle_path, expected_family="timegrad")
     model, diffusion = bundle.config["model"], DiffusionConfig.from_dict(bundle.config["diffusion"])
     schedule, denoiser = build_schedule(diffusion), build_denoiser(bundle.model, diffusion)
@@ -132,14 +136,25 @@ def timegrad_rows(
             generator=torch.Generator().manual_seed(seed),
         )
         seconds = (time.perf_counter() - start) / len(histories)
-        metrics = evaluate(paths.numpy(), targets, starts, freq)
         name = f"TimeGrad {sampler} {steps or diffusion.num_steps} steps"
-        rows.append({"method": name, "seconds_per_window": seconds, **metrics})
+        rows.append(
+            {"method": name, "seconds_per_window": seconds, **scores(paths.numpy(), windows, freq)}
+        )
     return rows
 
 
+def scores(samples: np.ndarray, windows: tuple, freq: str) -> dict:
+    """All metrics over the windows, plus each window's own CRPS-sum (``by_window``)."""
+    _, targets, starts = windows
+    by_window = [
+        evaluate(samples[w : w + 1], targets[w : w + 1], starts[w : w + 1], freq)["CRPS-sum"]
+        for w in range(len(starts))
+    ]
+    return {**evaluate(samples, targets, starts, freq), "by_window": by_window}
+
+
 def baseline_rows(windows: tuple, freq: str) -> list[dict]:
-    histories, targets, starts = windows
+    histories, targets, _ = windows
     horizon = targets.shape[1]
     rows = []
     for name, forecast in (
@@ -150,11 +165,7 @@ def baseline_rows(windows: tuple, freq: str) -> list[dict]:
         samples = forecast()
         seconds = (time.perf_counter() - start) / len(histories)
         rows.append(
-            {
-                "method": name,
-                "seconds_per_window": seconds,
-                **evaluate(samples, targets, starts, freq),
-            }
+            {"method": name, "seconds_per_window": seconds, **scores(samples, windows, freq)}
         )
     return rows
 
@@ -175,7 +186,7 @@ def table(heading: str, runs: list[list[dict]], baselines: list[dict]) -> str:
         "|---|---|---|---|---|---|",
     ]
     for rows in zip(*runs, strict=True):
-        values = {key: [row[key] for row in rows] for key in rows[0] if key != "method"}
+        values = {key: [row[key] for row in rows] for key in rows[0] if key not in SERIES_KEYS}
         lines.append(
             f"| {rows[0]['method']} | {spread(values['CRPS-sum'], '.4f')} | "
             + " / ".join(f"{v:.4f}" for v in values["CRPS-sum"])
@@ -186,6 +197,28 @@ def table(heading: str, runs: list[list[dict]], baselines: list[dict]) -> str:
         lines.append(
             f"| {row['method']} | {row['CRPS-sum']:.4f} | | {row['energy_score']:.1f} | "
             f"{row['CRPS']:.4f} | {row['seconds_per_window']:.3f} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def window_table(heading: str, starts: list, runs: list[list[dict]], baselines: list[dict]) -> str:
+    """CRPS-sum of each window (columns: forecast start) for TimeGrad's first sampler (mean over
+    the seeds) and the baselines: which windows the losses come from."""
+    first = [rows[0] for rows in runs]
+    columns = [str(start) for start in starts]
+    lines = [
+        heading,
+        "",
+        "| method | " + " | ".join(columns) + " |",
+        "|---|" + "---|" * len(columns),
+    ]
+    timegrad = [statistics.mean(values) for values in zip(*(row["by_window"] for row in first))]
+    lines.append(
+        f"| {first[0]['method']} (seed mean) | " + " | ".join(f"{v:.3f}" for v in timegrad) + " |"
+    )
+    for row in baselines:
+        lines.append(
+            f"| {row['method']} | " + " | ".join(f"{v:.3f}" for v in row["by_window"]) + " |"
         )
     return "\n".join(lines) + "\n"
 
@@ -208,12 +241,20 @@ def benchmark(
         validation_runs.append(timegrad_rows(bundle, validation, data.freq, SAMPLERS[:1], seed))
     trained = f"TimeGrad training {spread(train_minutes, '.1f')} min" if train_minutes else "reused"
     seeds_note = f"seeds {', '.join(map(str, seeds))}" + "".join(f"; {o}" for o in overrides)
+    test_baselines = baseline_rows(test, data.freq)
     return (
         table(
             f"### {dataset}: {data.train.num_series} series, freq {data.freq}, "
             f"{len(test[0])} test windows of {horizon} steps; {seeds_note}; {trained}",
             test_runs,
-            baseline_rows(test, data.freq),
+            test_baselines,
+        )
+        + "\n"
+        + window_table(
+            f"#### {dataset}, CRPS-sum of each test window (by forecast start)",
+            test[2],
+            test_runs,
+            test_baselines,
         )
         + "\n"
         + table(
