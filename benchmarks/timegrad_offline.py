@@ -149,7 +149,9 @@ def timegrad_rows(
     return rows
 
 
-def ensemble_row(bundles: list[Path], windows: tuple, freq: str, sampler: tuple, seeds: list[int]):
+def ensemble_row(
+    bundles: list[Path], windows: tuple, freq: str, sampler: tuple, seeds: list[int]
+) -> dict:
     """The seeds' models pooled: NUM_SAMPLES // len(seeds) paths from each (a deep ensemble,
     Lakshminarayanan et al. 2017), scored as one forecast of NUM_SAMPLES paths."""
     each = NUM_SAMPLES // len(bundles)
@@ -174,12 +176,12 @@ def baseline_rows(windows: tuple, freq: str) -> list[dict]:
     histories, targets, _ = windows
     horizon = targets.shape[1]
     rows = []
-    for name, forecast in (
+    for name, predict in (
         ("seasonal naive (GluonTS)", lambda: seasonal_naive(histories, horizon)),
         ("VAR (statsmodels, AIC)", lambda: var_samples(histories, horizon, NUM_SAMPLES)),
     ):
         start = time.perf_counter()
-        samples = forecast()
+        samples = predict()
         seconds = (time.perf_counter() - start) / len(histories)
         rows.append(
             {"method": name, "seconds_per_window": seconds, **scores(samples, windows, freq)}
@@ -221,7 +223,7 @@ def table(heading: str, runs: list[list[dict]], baselines: list[dict]) -> str:
 
 def window_table(heading: str, starts: list, runs: list[list[dict]], baselines: list[dict]) -> str:
     """CRPS-sum of each window (columns: forecast start) for TimeGrad's first sampler (mean over
-    the seeds) and the baselines: which windows the losses come from."""
+    the seeds) and the single forecasts (ensemble, baselines): where the losses come from."""
     first = [rows[0] for rows in runs]
     columns = [str(start) for start in starts]
     lines = [
