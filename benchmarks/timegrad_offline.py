@@ -31,7 +31,7 @@ import numpy as np
 import torch
 import yaml
 
-from diffmm.bundle import load
+from diffmm.bundle import Bundle, load
 from diffmm.config import apply_override
 from diffmm.diffusion.config import DiffusionConfig, build_denoiser, build_schedule
 from diffmm.models.timegrad_sampling import sample_paths
@@ -117,11 +117,10 @@ def validation_window_count(dataset: str, overrides: list[str]) -> int:
 
 
 def forecast(
-    bundle_path: Path, windows: tuple, sampler: str, steps: int | None, paths: int, seed: int
+    bundle: Bundle, windows: tuple, sampler: str, steps: int | None, paths: int, seed: int
 ) -> tuple[np.ndarray, float, str]:
     """Sample paths (W, S, P, D) of one bundle, seconds per window, and the row's name."""
     histories, targets, _ = windows
-    bundle = load(bundle_path, expected_family="timegrad")
     model, diffusion = bundle.config["model"], DiffusionConfig.from_dict(bundle.config["diffusion"])
     batch = inference_batch(histories, model["context_length"], targets.shape[1], model["lags"])
     start = time.perf_counter()
@@ -142,9 +141,10 @@ def forecast(
 def timegrad_rows(
     bundle_path: Path, windows: tuple, freq: str, samplers: tuple, seed: int
 ) -> list[dict]:
+    bundle = load(bundle_path, expected_family="timegrad")
     rows = []
     for sampler, steps in samplers:
-        paths, seconds, name = forecast(bundle_path, windows, sampler, steps, NUM_SAMPLES, seed)
+        paths, seconds, name = forecast(bundle, windows, sampler, steps, NUM_SAMPLES, seed)
         rows.append({"method": name, "seconds_per_window": seconds, **scores(paths, windows, freq)})
     return rows
 
@@ -152,10 +152,13 @@ def timegrad_rows(
 def ensemble_row(
     bundles: list[Path], windows: tuple, freq: str, sampler: tuple, seeds: list[int]
 ) -> dict:
-    """The seeds' models pooled: NUM_SAMPLES // len(seeds) paths from each (a deep ensemble,
-    Lakshminarayanan et al. 2017), scored as one forecast of NUM_SAMPLES paths."""
+    """The seeds' models pooled: NUM_SAMPLES // len(bundles) paths from each (a deep ensemble,
+    Lakshminarayanan et al. 2017), scored as one forecast of all of them."""
     each = NUM_SAMPLES // len(bundles)
-    parts = [forecast(b, windows, *sampler, each, seed) for b, seed in zip(bundles, seeds)]
+    parts = [
+        forecast(load(path, expected_family="timegrad"), windows, *sampler, each, seed)
+        for path, seed in zip(bundles, seeds)
+    ]
     name = f"{parts[0][2]}, {len(bundles)}-seed ensemble ({each} paths each)"
     seconds = sum(part[1] for part in parts)
     pooled = np.concatenate([part[0] for part in parts], axis=1)
