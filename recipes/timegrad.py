@@ -10,7 +10,8 @@ held out: the model trains on the range before them, and every ``trainer.val_eve
 EMA weights forecast them (few paths, a fast sampler) for the validation CRPS-sum. The EMA
 weights with the best validation CRPS-sum are kept in ``<exp_dir>/best/`` and exported as the
 bundle (the final EMA weights when validation never ran). The bundle holds the frequency, lags,
-context/prediction length, series names and the number of time features: all inference needs.
+context/prediction length, series names, the number of time features and the public-holiday
+region (``forecast.holidays``): all inference needs.
 """
 
 from __future__ import annotations
@@ -62,6 +63,7 @@ class ForecastConfig:
     prediction_length: int | None = None  # null: the dataset's
     context_length: int | None = None  # null: = prediction_length (the paper)
     lags: list[int] | None = None  # null: diffmm.timeseries.lags_for_frequency
+    holidays: str | None = None  # a region, e.g. AU-VIC: one more feature flags its holidays
 
 
 @dataclass
@@ -111,7 +113,7 @@ def model_config(cfg: TimeGradRecipeConfig, series: MultivariateSeries, horizon:
         cfg.model,
         target_dim=series.num_series,
         lags=list(cfg.forecast.lags or lags_for_frequency(series.freq)),
-        num_time_features=num_time_features(series.freq),
+        num_time_features=num_time_features(series.freq, cfg.forecast.holidays),
         context_length=cfg.forecast.context_length or prediction_length,
         prediction_length=prediction_length,
     )
@@ -123,17 +125,27 @@ def main(argv: list[str] | None = None) -> int:
     series, horizon = load_training_series(cfg.data)
     net_cfg = model_config(cfg, series, horizon)
     p, c, lags = net_cfg.prediction_length, net_cfg.context_length, net_cfg.lags
+    holidays = cfg.forecast.holidays
     fit, val_windows = hold_out(series, cfg.data.num_val_windows, p)
     val_histories, val_targets, val_starts = (
         split_test_windows(val_windows, p) if val_windows else ([], None, [])
     )
     windows = TrainingWindows(
-        fit, c, p, lags, num_windows=cfg.data.num_train_windows, seed=cfg.trainer.seed
+        fit,
+        c,
+        p,
+        lags,
+        num_windows=cfg.data.num_train_windows,
+        seed=cfg.trainer.seed,
+        holidays=holidays,
     )
-    val_batch = inference_batch(val_histories, c, p, lags) if val_histories else None
+    val_batch = (
+        inference_batch(val_histories, c, p, lags, holidays=holidays) if val_histories else None
+    )
     print(
         f"TimeGrad: {series.num_series} series, freq {series.freq}, context {c}, horizon {p}, "
-        f"lags {lags}; {len(windows)} training windows, {len(val_histories)} validation windows"
+        f"lags {lags}{f', {holidays} holidays' if holidays else ''}; {len(windows)} training "
+        f"windows, {len(val_histories)} validation windows"
     )
     schedule = build_schedule(cfg.diffusion)
     set_seed(cfg.trainer.seed)  # the initial weights: one config, one run
@@ -192,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
         bundle_config = {
             "model": config_to_dict(net_cfg),
             "diffusion": config_to_dict(cfg.diffusion),
-            "data": {"freq": series.freq, "item_ids": list(series.item_ids)},
+            "data": {"freq": series.freq, "item_ids": list(series.item_ids), "holidays": holidays},
             "checkpoint": chosen,
         }
         path = export_bundle(

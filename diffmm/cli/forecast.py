@@ -173,6 +173,7 @@ def sample(args: argparse.Namespace, bundle, windows: Windows) -> np.ndarray:
             model["context_length"],
             windows.prediction_length,
             model["lags"],
+            holidays=bundle.config["data"].get("holidays"),
         )
         batch = {key: value.to(args.device) for key, value in batch.items()}
         paths = sample_paths(

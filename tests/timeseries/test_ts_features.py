@@ -80,3 +80,39 @@ def test_mean_scaling_ignores_missing_values_stored_as_nan():
     assert scale.item() == pytest.approx(3.0)
     _, zero_scale = mean_scale(torch.zeros(1, 3, 1), torch.ones(1, 3, 1))
     assert zero_scale.item() == 1.0
+
+
+def test_victorian_holidays_flag_the_date_and_its_substitute_day():
+    index = pd.period_range("2016-12-23 00:00", periods=6 * 24, freq="h")
+    features = time_features(index, "h", holidays="AU-VIC")
+    assert features.shape == (num_time_features("h", "AU-VIC"), 6 * 24)
+    assert num_time_features("h", "AU-VIC") == num_time_features("h") + 1
+    np.testing.assert_array_equal(features[:-1], time_features(index, "h"))
+    by_day = features[-1].reshape(6, 24)
+    assert np.all(by_day == by_day[:, :1])  # every hour of a day carries the day's flag
+    # 23-28 Dec 2016: Christmas fell on a Sunday (25th) and its day off moved to Tuesday 27th;
+    # Boxing Day was Monday 26th. Friday 23rd and Wednesday 28th were working days.
+    np.testing.assert_array_equal(by_day[:, 0], [0, 0, 1, 1, 1, 0])
+
+
+def test_holiday_flags_follow_easter_for_daily_series():
+    from dateutil.easter import easter
+
+    easter_sunday = pd.Timestamp(easter(2016))
+    index = pd.period_range(easter_sunday - pd.Timedelta(days=3), periods=6, freq="D")
+    flags = time_features(index, "D", holidays="AU-VIC")[-1]
+    # Victoria: Good Friday, Easter Saturday, Easter Sunday (from 2016) and Easter Monday;
+    # the Thursday before and the Tuesday after are working days.
+    np.testing.assert_array_equal(flags, [0, 1, 1, 1, 1, 0])
+
+
+def test_holiday_flags_reject_coarse_frequencies_and_unknown_regions():
+    from diffmm.errors import DiffmmError
+
+    with pytest.raises(DiffmmError, match="a day or finer, not 'M'"):
+        time_features(pd.period_range("2016-01", periods=3, freq="M"), "M", holidays="AU-VIC")
+    hours = pd.period_range("2016-01-01 00:00", periods=3, freq="h")
+    with pytest.raises(DiffmmError, match="no public-holiday calendar for region 'XX'"):
+        time_features(hours, "h", holidays="XX")
+    with pytest.raises(DiffmmError, match="'AU-XYZ'"):
+        time_features(hours, "h", holidays="AU-XYZ")

@@ -91,6 +91,22 @@ def test_inference_batch_continues_the_training_windows():
     assert starts[0] == pd.Period("2021-01-02 13:00", freq="h")
 
 
+def test_holiday_flag_reaches_training_windows_and_inference_batches():
+    days = 10
+    target = np.ones((2, days * 24), dtype=np.float32)
+    series = MultivariateSeries(target, np.isfinite(target), "2016-12-20 00:00", "h", ["a", "b"])
+    windows = TrainingWindows(series, 24, 24, [1, 24], holidays="AU-VIC")
+    first = windows[0]  # past: 20 Dec 00:00 .. 21 Dec 23:00, future: 22 Dec
+    assert first["past_time_feat"].shape == (48, 6)
+    assert first["past_time_feat"][:, -1].sum() == 0 and first["future_time_feat"][:, -1].sum() == 0
+    boxing_day = windows[4 * 24]  # starts are hourly; its future: 26 Dec, a Victorian holiday
+    assert torch.all(boxing_day["future_time_feat"][:, -1] == 1)
+    history = series.slice(0, 6 * 24)  # ends 25 Dec 23:00: the forecast is for 26 Dec
+    batch = inference_batch([history], 24, 24, [1, 24], holidays="AU-VIC")
+    torch.testing.assert_close(batch["future_time_feat"][0], boxing_day["future_time_feat"])
+    torch.testing.assert_close(batch["past_time_feat"][0], boxing_day["past_time_feat"])
+
+
 def test_inference_batch_stacks_windows_and_rejects_mixed_dimensions():
     series = _series(length=40)
     batch = inference_batch([series, series.slice(0, 30)], 6, 3, LAGS)
