@@ -11,6 +11,11 @@ Output (``-o``, .csv or .parquet), long format: item_id, timestamp, mean and the
 0.05, 0.10, ..., 0.95 of the sample paths, one row per series and step. ``--samples-npy`` keeps
 the raw paths (W, S, P, D); ``--plot`` draws a fan chart of the summed series and a few series.
 ``--score-samples`` scores paths written earlier (no sampling).
+
+Several bundles (e.g. one recipe trained with several seeds) are pooled into one forecast, a deep
+ensemble (Lakshminarayanan et al. 2017): the ``--num-samples`` paths are split evenly among them,
+member k sampling with seed ``--seed`` + k. They must share the series, their order and the
+frequency; their networks, context lengths and lags may differ.
 """
 
 from __future__ import annotations
@@ -28,14 +33,18 @@ OUTPUT_SUFFIXES = (".csv", ".parquet")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("forecast", help="probabilistic forecasts from a TimeGrad bundle")
-    parser.add_argument("bundle", help="TimeGrad bundle directory")
+    parser = sub.add_parser("forecast", help="probabilistic forecasts from TimeGrad bundles")
+    parser.add_argument(
+        "bundle", nargs="+", help="TimeGrad bundle directory; several are pooled (an ensemble)"
+    )
     parser.add_argument(
         "--input", required=True, help="CSV/Parquet table, JSON lines, or a GluonTS dataset folder"
     )
     parser.add_argument("-o", "--output", default=None, help="quantiles table (.csv or .parquet)")
     parser.add_argument("--prediction-length", type=int, default=None)
-    parser.add_argument("--num-samples", type=int, default=100, help="sample paths per window")
+    parser.add_argument(
+        "--num-samples", type=int, default=100, help="sample paths per window (all bundles)"
+    )
     parser.add_argument("--sampler", default="ddpm", choices=sorted(SAMPLERS))
     parser.add_argument("--steps", type=int, default=None, help="sampling steps (default: all T)")
     parser.add_argument("--spacing", choices=["default", "log_snr"], default=None)
@@ -61,12 +70,28 @@ class Windows:
     prediction_length: int
 
 
-def read_windows(args: argparse.Namespace, config: dict) -> Windows:
-    """The histories to forecast from ``--input``, checked against the bundle's data shape."""
+def check_members(configs: list[dict], paths: list[str]) -> None:
+    """Bundles pooled into one forecast must describe the same series at the same frequency."""
+    first = configs[0]["data"]
+    for config, path in zip(configs[1:], paths[1:]):
+        data = config["data"]
+        if data["item_ids"] != first["item_ids"]:
+            raise DiffmmError(
+                f"bundle {path} was trained on other series (or order) than {paths[0]}"
+            )
+        if data["freq"] != first["freq"]:
+            raise DiffmmError(
+                f"bundle {path} has frequency {data['freq']!r}, {paths[0]} {first['freq']!r}"
+            )
+
+
+def read_windows(args: argparse.Namespace, configs: list[dict]) -> Windows:
+    """The histories to forecast from ``--input``, checked against every bundle's data shape
+    (``check_members`` has made sure they share series and frequency)."""
     from diffmm.timeseries import load_gluonts_directory, read_series
     from diffmm.timeseries.windows import split_test_windows
 
-    model, data = config["model"], config["data"]
+    model, data = configs[0]["model"], configs[0]["data"]
     horizon = args.prediction_length or model["prediction_length"]
     if horizon < 1:
         raise DiffmmError(f"--prediction-length must be positive, got {horizon}")
@@ -90,7 +115,8 @@ def read_windows(args: argparse.Namespace, config: dict) -> Windows:
         series = read_series(source, freq=args.freq or data["freq"], **options)
         series = align_series(series, data["item_ids"], source)
         histories, targets = rolling_windows(series, args.windows, horizon)
-    check_shape(series, histories, model, data, source)
+    for config in configs:
+        check_shape(series, histories, config["model"], config["data"], source)
     return Windows(histories, targets, horizon)
 
 
@@ -150,8 +176,32 @@ def check_shape(series, histories: list, model: dict, data: dict, source: Path) 
         )
 
 
-def sample(args: argparse.Namespace, bundle, windows: Windows) -> np.ndarray:
-    """Sample paths (W, S, P, D), ``--window-batch`` windows at a time."""
+def member_paths(num_samples: int, num_bundles: int) -> list[int]:
+    """``num_samples`` paths split as evenly as possible over the bundles, first ones first."""
+    if num_samples < num_bundles:
+        raise DiffmmError(
+            f"--num-samples {num_samples} is fewer than one path for each of {num_bundles} bundles"
+        )
+    share, extra = divmod(num_samples, num_bundles)
+    return [share + (k < extra) for k in range(num_bundles)]
+
+
+def sample_ensemble(args: argparse.Namespace, bundles: list, windows: Windows) -> np.ndarray:
+    """Paths (W, S, P, D) of all bundles pooled along S; member k samples with ``--seed`` + k."""
+    counts = member_paths(args.num_samples, len(bundles))
+    return np.concatenate(
+        [
+            sample(args, bundle, windows, count, args.seed + k)
+            for k, (bundle, count) in enumerate(zip(bundles, counts))
+        ],
+        axis=1,
+    )
+
+
+def sample(
+    args: argparse.Namespace, bundle, windows: Windows, num_samples: int, seed: int
+) -> np.ndarray:
+    """Sample paths (W, S, P, D) of one bundle, ``--window-batch`` windows at a time."""
     import torch
     from tqdm.auto import tqdm
 
@@ -164,7 +214,7 @@ def sample(args: argparse.Namespace, bundle, windows: Windows) -> np.ndarray:
     schedule = build_schedule(diffusion)
     schedule.grid(args.steps, args.spacing or "default")  # a bad step count fails before sampling
     denoiser = build_denoiser(bundle.model, diffusion)
-    generator = torch.Generator(args.device).manual_seed(args.seed)
+    generator = torch.Generator(args.device).manual_seed(seed)
     chunks = []
     step = max(1, args.window_batch)
     for first in tqdm(range(0, len(windows.histories), step), desc="forecast", unit="batch"):
@@ -181,7 +231,7 @@ def sample(args: argparse.Namespace, bundle, windows: Windows) -> np.ndarray:
             batch,
             schedule,
             denoiser,
-            num_samples=args.num_samples,
+            num_samples=num_samples,
             sampler=args.sampler,
             num_steps=args.steps,
             spacing=args.spacing,
@@ -233,8 +283,9 @@ def run(args: argparse.Namespace) -> int:
         raise DiffmmError(f"output must end in .csv or .parquet, got {Path(args.output).name}")
     if args.num_samples < 1:
         raise DiffmmError(f"--num-samples must be positive, got {args.num_samples}")
-    bundle = load(args.bundle, expected_family="timegrad", device=args.device)
-    windows = read_windows(args, bundle.config)
+    bundles = [load(path, expected_family="timegrad", device=args.device) for path in args.bundle]
+    check_members([bundle.config for bundle in bundles], args.bundle)
+    windows = read_windows(args, [bundle.config for bundle in bundles])
     if args.metrics is not None and windows.targets is None:
         raise DiffmmError("--metrics needs known truth: use --windows N or a dataset folder")
     if args.score_samples is not None:
@@ -250,8 +301,8 @@ def run(args: argparse.Namespace) -> int:
                 f"(W, P, D) = {expected}"
             )
     else:
-        samples = sample(args, bundle, windows)
-    item_ids = bundle.config["data"]["item_ids"]
+        samples = sample_ensemble(args, bundles, windows)
+    item_ids = bundles[0].config["data"]["item_ids"]
     if args.samples_npy is not None and args.score_samples is None:
         Path(args.samples_npy).parent.mkdir(parents=True, exist_ok=True)
         np.save(args.samples_npy, samples.astype(np.float32))
@@ -269,9 +320,8 @@ def run(args: argparse.Namespace) -> int:
         last = windows.histories[-1]
         history = np.where(last.observed, last.target, np.nan).T
         truth = None if windows.targets is None else windows.targets[-1]
-        fan_chart(
-            args.plot, history, samples[-1], truth, item_ids=item_ids, title=Path(args.bundle).name
-        )
+        title = " + ".join(Path(path).name for path in args.bundle)
+        fan_chart(args.plot, history, samples[-1], truth, item_ids=item_ids, title=title)
     print(
         f"forecast {len(samples)} window(s) x {samples.shape[1]} paths x {samples.shape[2]} steps"
     )

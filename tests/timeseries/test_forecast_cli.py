@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -190,3 +191,39 @@ def test_bad_inputs_are_one_line_errors(
         ),
         ".csv or .parquet",
     )
+
+
+def test_several_bundles_pool_their_members_paths(
+    trained: dict[str, Path], recent: pd.DataFrame, tmp_path: Path
+) -> None:
+    """An ensemble of S paths over M bundles is member k's own forecast of its share of the paths
+    with seed --seed + k, concatenated along the sample axis (here the bundle and a copy of it, so
+    the members' paths differ only through their seeds)."""
+    source = tmp_path / "wide.csv"
+    recent.to_csv(source, index=False)
+    twin = tmp_path / "twin"
+    shutil.copytree(trained["bundle"], twin)
+
+    def paths(*bundles: Path, num: int, seed: int) -> np.ndarray:
+        npy = tmp_path / f"paths_{num}_{seed}.npy"
+        options = ["--steps", "3", "--num-samples", num, "--seed", seed, "--samples-npy", npy]
+        sh(DIFFMM, "forecast", *bundles, "--input", source, *options)
+        return np.load(npy)
+
+    pooled = paths(trained["bundle"], twin, num=5, seed=3)
+    first = paths(trained["bundle"], num=3, seed=3)
+    second = paths(twin, num=2, seed=4)
+    assert pooled.shape == (1, 5, 6, 4)
+    np.testing.assert_array_equal(pooled, np.concatenate([first, second], axis=1))
+    assert not np.allclose(first[:, :2], second)  # the members' seeds differ
+
+    config = yaml.safe_load((twin / "config.yaml").read_text())
+    config["data"]["item_ids"] = list(reversed(config["data"]["item_ids"]))
+    (twin / "config.yaml").write_text(yaml.safe_dump(config))
+    out = ["--input", source, "-o", tmp_path / "out.csv"]
+    mismatch = sh(DIFFMM, "forecast", trained["bundle"], twin, *out, check=False)
+    one_line_error(mismatch, "twin", "series")
+    too_few = sh(
+        DIFFMM, "forecast", *[trained["bundle"]] * 2, *out, "--num-samples", 1, check=False
+    )
+    one_line_error(too_few, "--num-samples 1", "2 bundles")
