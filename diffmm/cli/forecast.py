@@ -273,6 +273,14 @@ def write_table(frame, path: Path) -> None:
         frame.to_parquet(path, index=False)
 
 
+def plot_title(bundles: list[str]) -> str:
+    """The bundle's folder name (with its parent's when it is just "bundle", as recipes export
+    it), or how many bundles were pooled and the first of them."""
+    path = Path(bundles[0]).resolve()
+    name = f"{path.parent.name}/{path.name}" if path.name == "bundle" else path.name
+    return name if len(bundles) == 1 else f"ensemble of {len(bundles)} bundles: {name}, ..."
+
+
 def run(args: argparse.Namespace) -> int:
     from diffmm.bundle import load
     from diffmm.timeseries.evaluation import evaluate, fan_chart, write_metrics
@@ -320,8 +328,9 @@ def run(args: argparse.Namespace) -> int:
         last = windows.histories[-1]
         history = np.where(last.observed, last.target, np.nan).T
         truth = None if windows.targets is None else windows.targets[-1]
-        title = " + ".join(Path(path).name for path in args.bundle)
-        fan_chart(args.plot, history, samples[-1], truth, item_ids=item_ids, title=title)
+        fan_chart(
+            args.plot, history, samples[-1], truth, item_ids=item_ids, title=plot_title(args.bundle)
+        )
     print(
         f"forecast {len(samples)} window(s) x {samples.shape[1]} paths x {samples.shape[2]} steps"
     )

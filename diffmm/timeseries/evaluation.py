@@ -133,6 +133,9 @@ def _band(axis, steps: np.ndarray, paths: np.ndarray, color: str) -> None:
     axis.plot(steps, median, color=color, label="median")
 
 
+NOT_OBSERVED = "no observed value in this window (history shown or truth)"
+
+
 def fan_chart(
     path: str | Path,
     history: np.ndarray,
@@ -143,10 +146,11 @@ def fan_chart(
     num_dims: int = 3,
     history_length: int | None = None,
     title: str = "",
-) -> None:
+):
     """PNG: the summed series then the first ``num_dims`` dimensions, each with its recent
     history (T_h, D), the forecast's 50%/90% bands and median from samples (S, P, D), and the
-    truth (P, D) if given. Steps are counted from the forecast start (0)."""
+    truth (P, D) if given. Steps are counted from the forecast start (0) on one shared axis; a
+    series with no observed value in the window says so. Returns the (closed) figure."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -175,6 +179,9 @@ def fan_chart(
         _band(axis, steps, paths, "tab:blue")
         if truth is not None:
             axis.plot(steps, truth, color="black", linestyle="--", linewidth=1, label="truth")
+        if np.isnan(past).all() and (truth is None or np.isnan(truth).all()):
+            axis.text(0.5, 0.5, NOT_OBSERVED, transform=axis.transAxes, ha="center", color="gray")
+        axis.set_xlim(past_steps[0] if len(past_steps) else 0, horizon - 1)
         axis.set_ylabel(name)
     axes[0, 0].legend(loc="upper left", fontsize="small")
     axes[0, 0].set_title(title)
@@ -183,3 +190,4 @@ def fan_chart(
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=100)
     plt.close(figure)
+    return figure
