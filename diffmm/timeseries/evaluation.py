@@ -25,6 +25,7 @@ import json
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -32,6 +33,9 @@ from scipy.spatial.distance import pdist
 
 from diffmm.errors import DiffmmError
 from diffmm.timeseries.series import quiet_period_warnings
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 QUANTILES = np.arange(1, 20) / 20
 
@@ -146,7 +150,7 @@ def fan_chart(
     num_dims: int = 3,
     history_length: int | None = None,
     title: str = "",
-):
+) -> Figure:
     """PNG: the summed series then the first ``num_dims`` dimensions, each with its recent
     history (T_h, D), the forecast's 50%/90% bands and median from samples (S, P, D), and the
     truth (P, D) if given. Steps are counted from the forecast start (0) on one shared axis; a
