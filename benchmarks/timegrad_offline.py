@@ -132,6 +132,7 @@ def forecast(
         targets.shape[1],
         model["lags"],
         holidays=bundle.config["data"].get("holidays"),
+        holiday_names=bundle.config["data"].get("holiday_names", ()),
     )
     start = time.perf_counter()
     samples = sample_paths(

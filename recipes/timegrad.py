@@ -10,8 +10,8 @@ held out: the model trains on the range before them, and every ``trainer.val_eve
 EMA weights forecast them (few paths, a fast sampler) for the validation CRPS-sum. The EMA
 weights with the best validation CRPS-sum are kept in ``<exp_dir>/best/`` and exported as the
 bundle (the final EMA weights when validation never ran). The bundle holds the frequency, lags,
-context/prediction length, series names, the number of time features and the public-holiday
-region (``forecast.holidays``): all inference needs.
+context/prediction length, series names, the number of time features, the public-holiday
+region (``forecast.holidays``) and the named holidays that got a feature: all inference needs.
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ from diffmm.timeseries import (
     read_series,
 )
 from diffmm.timeseries.evaluation import evaluate
+from diffmm.timeseries.public_holidays import seen_holiday_names
 from diffmm.timeseries.windows import hold_out, split_test_windows
 from diffmm.training import Trainer, TrainerConfig
 
@@ -64,6 +65,8 @@ class ForecastConfig:
     context_length: int | None = None  # null: = prediction_length (the paper)
     lags: list[int] | None = None  # null: diffmm.timeseries.lags_for_frequency
     holidays: str | None = None  # a region, e.g. AU-VIC: one more feature flags its holidays
+    # and one feature per holiday (by name) whose date falls in the training range
+    holiday_names: bool = False
 
 
 @dataclass
@@ -105,15 +108,26 @@ def load_training_series(cfg: DataConfig) -> tuple[MultivariateSeries, int | Non
     return read_series(cfg.train, freq=cfg.freq), None
 
 
-def model_config(cfg: TimeGradRecipeConfig, series: MultivariateSeries, horizon: int | None):
-    prediction_length = cfg.forecast.prediction_length or horizon
-    if prediction_length is None:
-        raise ConfigError("forecast.prediction_length is required for a user file")
+def holiday_names_of(cfg: ForecastConfig, fit: MultivariateSeries) -> list[str]:
+    """The holidays that get a feature of their own: those the training range holds."""
+    if not cfg.holiday_names:
+        return []
+    if cfg.holidays is None:
+        raise ConfigError("forecast.holiday_names needs a forecast.holidays region")
+    return seen_holiday_names(fit.index, cfg.holidays)
+
+
+def model_config(
+    cfg: TimeGradRecipeConfig,
+    series: MultivariateSeries,
+    prediction_length: int,
+    holiday_names: list[str],
+) -> TimeGradModelConfig:
     return replace(
         cfg.model,
         target_dim=series.num_series,
         lags=list(cfg.forecast.lags or lags_for_frequency(series.freq)),
-        num_time_features=num_time_features(series.freq, cfg.forecast.holidays),
+        num_time_features=num_time_features(series.freq, cfg.forecast.holidays, holiday_names),
         context_length=cfg.forecast.context_length or prediction_length,
         prediction_length=prediction_length,
     )
@@ -123,10 +137,13 @@ def main(argv: list[str] | None = None) -> int:
     cfg = config_from_command_line(TimeGradRecipeConfig, __doc__, argv)
 
     series, horizon = load_training_series(cfg.data)
-    net_cfg = model_config(cfg, series, horizon)
-    p, c, lags = net_cfg.prediction_length, net_cfg.context_length, net_cfg.lags
-    holidays = cfg.forecast.holidays
+    p = cfg.forecast.prediction_length or horizon
+    if p is None:
+        raise ConfigError("forecast.prediction_length is required for a user file")
     fit, val_windows = hold_out(series, cfg.data.num_val_windows, p)
+    holidays, names = cfg.forecast.holidays, holiday_names_of(cfg.forecast, fit)
+    net_cfg = model_config(cfg, series, p, names)
+    c, lags = net_cfg.context_length, net_cfg.lags
     val_histories, val_targets, val_starts = (
         split_test_windows(val_windows, p) if val_windows else ([], None, [])
     )
@@ -138,13 +155,17 @@ def main(argv: list[str] | None = None) -> int:
         num_windows=cfg.data.num_train_windows,
         seed=cfg.trainer.seed,
         holidays=holidays,
+        holiday_names=names,
     )
     val_batch = (
-        inference_batch(val_histories, c, p, lags, holidays=holidays) if val_histories else None
+        inference_batch(val_histories, c, p, lags, holidays=holidays, holiday_names=names)
+        if val_histories
+        else None
     )
     print(
         f"TimeGrad: {series.num_series} series, freq {series.freq}, context {c}, horizon {p}, "
-        f"lags {lags}{f', {holidays} holidays' if holidays else ''}; {len(windows)} training "
+        f"lags {lags}{f', {holidays} holidays' if holidays else ''}"
+        f"{f' ({len(names)} named)' if names else ''}; {len(windows)} training "
         f"windows, {len(val_histories)} validation windows"
     )
     schedule = build_schedule(cfg.diffusion)
@@ -204,7 +225,12 @@ def main(argv: list[str] | None = None) -> int:
         bundle_config = {
             "model": config_to_dict(net_cfg),
             "diffusion": config_to_dict(cfg.diffusion),
-            "data": {"freq": series.freq, "item_ids": list(series.item_ids), "holidays": holidays},
+            "data": {
+                "freq": series.freq,
+                "item_ids": list(series.item_ids),
+                "holidays": holidays,
+                "holiday_names": names,
+            },
             "checkpoint": chosen,
         }
         path = export_bundle(

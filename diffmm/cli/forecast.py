@@ -224,6 +224,7 @@ def sample(
             windows.prediction_length,
             model["lags"],
             holidays=bundle.config["data"].get("holidays"),
+            holiday_names=bundle.config["data"].get("holiday_names", ()),
         )
         batch = {key: value.to(args.device) for key, value in batch.items()}
         paths = sample_paths(

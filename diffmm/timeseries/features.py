@@ -9,15 +9,18 @@
   Computing the features over a whole series and slicing them keeps the age measured from the
   series' start, as in pytorch-ts. With ``holidays`` (a region such as "AU-VIC") a last
   feature flags public holidays (``public_holidays.holiday_flags``): calendar features know the
-  weekday and the day of year, but not that a Monday is Labour Day or where Easter fell.
+  weekday and the day of year, but not that a Monday is Labour Day or where Easter fell;
+  ``holiday_names`` then add one feature per named holiday (``holiday_name_flags``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 
-from diffmm.timeseries.public_holidays import holiday_flags
+from diffmm.timeseries.public_holidays import holiday_flags, holiday_name_flags
 from diffmm.timeseries.series import make_period, offset_alias, quiet_period_warnings
 
 
@@ -34,9 +37,12 @@ def _calendar_features(freq: str) -> list:
     return time_features_from_frequency_str(offset_alias(freq))
 
 
-def num_time_features(freq: str, holidays: str | None = None) -> int:
-    """F: the calendar features of ``freq``, the age feature and, with ``holidays``, the flag."""
-    return len(_calendar_features(freq)) + 1 + (holidays is not None)
+def num_time_features(
+    freq: str, holidays: str | None = None, holiday_names: Sequence[str] = ()
+) -> int:
+    """F: the calendar features of ``freq``, the age feature and, with ``holidays``, the flag
+    and one feature per name of ``holiday_names``."""
+    return len(_calendar_features(freq)) + 1 + (holidays is not None) + len(holiday_names)
 
 
 def time_features(
@@ -45,9 +51,13 @@ def time_features(
     *,
     age_origin: pd.Period | None = None,
     holidays: str | None = None,
+    holiday_names: Sequence[str] = (),
 ) -> np.ndarray:
     """Float32 (F, T): calendar features of each period, log10(2 + age), then (with a
-    ``holidays`` region) 1.0 on that region's public holidays and 0.0 elsewhere."""
+    ``holidays`` region) 1.0 on that region's public holidays and 0.0 elsewhere, then one such
+    row per name of ``holiday_names`` (that holiday's date only)."""
+    if holiday_names and holidays is None:
+        raise ValueError("holiday_names need a holidays region")
     with quiet_period_warnings():
         index = pd.PeriodIndex(index).asfreq(make_period(index[0], freq).freqstr)
         origin = index[0] if age_origin is None else make_period(age_origin, freq)
@@ -59,4 +69,5 @@ def time_features(
     rows.append(np.log10(2.0 + age.astype(np.float64)))
     if holidays is not None:
         rows.append(holiday_flags(index, holidays))
+        rows.extend(holiday_name_flags(index, holidays, holiday_names))
     return np.stack(rows).astype(np.float32)

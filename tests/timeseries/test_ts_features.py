@@ -95,6 +95,27 @@ def test_victorian_holidays_flag_the_date_and_its_substitute_day():
     np.testing.assert_array_equal(by_day[:, 0], [0, 0, 1, 1, 1, 0])
 
 
+def test_named_holidays_mark_their_date_but_not_the_substitute_day():
+    from diffmm.timeseries.public_holidays import seen_holiday_names
+
+    index = pd.period_range("2016-12-23", periods=6, freq="D")  # Fri 23 .. Wed 28 Dec 2016
+    names = seen_holiday_names(index, "AU-VIC")
+    assert names == ["Boxing Day", "Christmas Day"]
+    features = time_features(index, "D", holidays="AU-VIC", holiday_names=names)
+    assert features.shape == (num_time_features("D", "AU-VIC", names), 6)
+    assert num_time_features("D", "AU-VIC", names) == num_time_features("D", "AU-VIC") + 2
+    np.testing.assert_array_equal(features[:-2], time_features(index, "D", holidays="AU-VIC"))
+    # The flag covers the day off for Christmas (Tuesday 27th); the names stay on their dates.
+    np.testing.assert_array_equal(features[-3], [0, 0, 1, 1, 1, 0])
+    np.testing.assert_array_equal(features[-2], [0, 0, 0, 1, 0, 0])  # Boxing Day, Mon 26th
+    np.testing.assert_array_equal(features[-1], [0, 0, 1, 0, 0, 0])  # Christmas Day, Sun 25th
+    # A name the range does not hold gets a row of zeros; names need a region.
+    anzac = time_features(index, "D", holidays="AU-VIC", holiday_names=["ANZAC Day"])
+    assert anzac[-1].sum() == 0
+    with pytest.raises(ValueError, match="need a holidays region"):
+        time_features(index, "D", holiday_names=names)
+
+
 def test_holiday_flags_follow_easter_for_daily_series():
     from dateutil.easter import easter
 

@@ -105,6 +105,18 @@ def test_holiday_flag_reaches_training_windows_and_inference_batches():
     batch = inference_batch([history], 24, 24, [1, 24], holidays="AU-VIC")
     torch.testing.assert_close(batch["future_time_feat"][0], boxing_day["future_time_feat"])
     torch.testing.assert_close(batch["past_time_feat"][0], boxing_day["past_time_feat"])
+    named = inference_batch(
+        [history], 24, 24, [1, 24], holidays="AU-VIC", holiday_names=["Boxing Day"]
+    )
+    assert named["future_time_feat"].shape == (1, 24, 7)
+    assert torch.all(named["future_time_feat"][0, :, -1] == 1)
+    assert named["past_time_feat"][0, :, -1].sum() == 0  # 24-25 Dec: flagged, but not Boxing Day
+    named_windows = TrainingWindows(
+        series, 24, 24, [1, 24], holidays="AU-VIC", holiday_names=["Boxing Day"]
+    )
+    torch.testing.assert_close(
+        named_windows[4 * 24]["future_time_feat"], named["future_time_feat"][0]
+    )
 
 
 def test_inference_batch_stacks_windows_and_rejects_mixed_dimensions():
