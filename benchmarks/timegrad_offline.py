@@ -37,8 +37,8 @@ from diffmm.config import apply_override
 from diffmm.diffusion.config import DiffusionConfig, build_denoiser, build_schedule
 from diffmm.models.timegrad_sampling import sample_paths
 from diffmm.timeseries import (
+    bundle_inference_batch,
     hold_out,
-    inference_batch,
     load_gluonts_directory,
     split_test_windows,
 )
@@ -125,15 +125,8 @@ def forecast(
 ) -> tuple[np.ndarray, float, str]:
     """Sample paths (W, S, P, D) of one bundle, seconds per window, and the row's name."""
     histories, targets, _ = windows
-    model, diffusion = bundle.config["model"], DiffusionConfig.from_dict(bundle.config["diffusion"])
-    batch = inference_batch(
-        histories,
-        model["context_length"],
-        targets.shape[1],
-        model["lags"],
-        holidays=bundle.config["data"].get("holidays"),
-        holiday_names=bundle.config["data"].get("holiday_names", ()),
-    )
+    diffusion = DiffusionConfig.from_dict(bundle.config["diffusion"])
+    batch = bundle_inference_batch(bundle.config, histories, targets.shape[1])
     start = time.perf_counter()
     samples = sample_paths(
         bundle.model,

@@ -207,9 +207,8 @@ def sample(
 
     from diffmm.diffusion.config import DiffusionConfig, build_denoiser, build_schedule
     from diffmm.models.timegrad_sampling import sample_paths
-    from diffmm.timeseries.windows import inference_batch
+    from diffmm.timeseries.windows import bundle_inference_batch
 
-    model = bundle.config["model"]
     diffusion = DiffusionConfig.from_dict(bundle.config["diffusion"])
     schedule = build_schedule(diffusion)
     schedule.grid(args.steps, args.spacing or "default")  # a bad step count fails before sampling
@@ -218,13 +217,8 @@ def sample(
     chunks = []
     step = max(1, args.window_batch)
     for first in tqdm(range(0, len(windows.histories), step), desc="forecast", unit="batch"):
-        batch = inference_batch(
-            windows.histories[first : first + step],
-            model["context_length"],
-            windows.prediction_length,
-            model["lags"],
-            holidays=bundle.config["data"].get("holidays"),
-            holiday_names=bundle.config["data"].get("holiday_names", ()),
+        batch = bundle_inference_batch(
+            bundle.config, windows.histories[first : first + step], windows.prediction_length
         )
         batch = {key: value.to(args.device) for key, value in batch.items()}
         paths = sample_paths(

@@ -21,6 +21,7 @@ from diffmm.timeseries.features import lags_for_frequency, num_time_features, ti
 from diffmm.timeseries.scaling import mean_scale, unscale
 from diffmm.timeseries.windows import (
     TrainingWindows,
+    bundle_inference_batch,
     hold_out,
     inference_batch,
     split_test_windows,
@@ -31,6 +32,7 @@ __all__ = [
     "GluonTSData",
     "MultivariateSeries",
     "TrainingWindows",
+    "bundle_inference_batch",
     "canonical_freq",
     "hold_out",
     "inference_batch",

@@ -23,6 +23,7 @@ only, so the trainer's resumable shuffling replays a run exactly.
 
 ``inference_batch`` stacks, for windows that end where the forecast begins, the same past
 tensors and ``future_time_feat`` (no future target/observed) with a leading window axis.
+``bundle_inference_batch`` takes those settings from a TimeGrad bundle's config.
 ``split_test_windows`` cuts the last ``prediction_length`` steps off rolling test windows.
 """
 
@@ -154,6 +155,22 @@ def inference_batch(
         )
         batch["future_time_feat"].append(features[-prediction_length:])
     return {key: torch.from_numpy(np.stack(values)) for key, values in batch.items()}
+
+
+def bundle_inference_batch(
+    config: dict, series_list: Sequence[MultivariateSeries], prediction_length: int
+) -> dict[str, Tensor]:
+    """``inference_batch`` with the context length, lags and holiday features that a TimeGrad
+    bundle's config records (its ``model`` and ``data`` sections, as recipes/timegrad.py writes
+    them), so every forecast rebuilds the inputs the model was trained on."""
+    return inference_batch(
+        series_list,
+        config["model"]["context_length"],
+        prediction_length,
+        config["model"]["lags"],
+        holidays=config["data"].get("holidays"),
+        holiday_names=config["data"].get("holiday_names", ()),
+    )
 
 
 def split_test_windows(

@@ -10,6 +10,7 @@ from diffmm.timeseries.features import time_features
 from diffmm.timeseries.series import MultivariateSeries
 from diffmm.timeseries.windows import (
     TrainingWindows,
+    bundle_inference_batch,
     hold_out,
     inference_batch,
     split_test_windows,
@@ -117,6 +118,14 @@ def test_holiday_flag_reaches_training_windows_and_inference_batches():
     torch.testing.assert_close(
         named_windows[4 * 24]["future_time_feat"], named["future_time_feat"][0]
     )
+    bundle_config = {
+        "model": {"context_length": 24, "lags": [1, 24]},
+        "data": {"holidays": "AU-VIC", "holiday_names": ["Boxing Day"]},
+    }
+    from_bundle = bundle_inference_batch(bundle_config, [history], 24)
+    assert from_bundle.keys() == named.keys()
+    for key, value in named.items():
+        torch.testing.assert_close(from_bundle[key], value)
 
 
 def test_inference_batch_stacks_windows_and_rejects_mixed_dimensions():
