@@ -6,36 +6,13 @@ learned embedding of every target dimension (D × E, flattened), and its output 
 an ε-network that denoises the D-vector x_t: TimeGrad's "EpsilonTheta", here the shared
 :class:`~diffmm.nn.wavenet.ResidualStack` over the SERIES axis (8 layers × 8 channels,
 dilation 2^(i mod 2), circular padding). h_t reaches the stack as a one-channel signal of
-length D ("CondUpsampler": Linear(H → D/2) → LeakyReLU → Linear(→ D) → LeakyReLU; departure 5
-widens it) projected per layer once per time step. The reference's Linear(H → 100) in front
-of it composes with the first Linear into one linear map, so it is left out. Diffusion:
+length D ("CondUpsampler": Linear(H → D/2) → LeakyReLU → Linear(→ D) → LeakyReLU; departure 6
+widens it) projected per layer once per time step (the reference's Linear(H → 100) in front
+of it is left out: departure 7). Diffusion:
 T = 100, linear β 1e-4 → 0.1, ε-parameterisation, all through :mod:`diffmm.diffusion`
 (loss: ``simple_loss``; sampling: any engine sampler, see :mod:`diffmm.models.timegrad_sampling`).
 
-Deliberate departures from the public reference (pytorch-ts ``pts/model/time_grad`` and
-``pts/modules/gaussian_diffusion.py``), each covered by a test:
-
-1. The loss honours the observed mask element by element. The reference reduces the
-   diffusion loss to one scalar per batch (``F.mse_loss`` with its default mean) *before*
-   multiplying by the per-step weights, so missing values are trained on anyway; its weights
-   would also drop a whole time step when any one series is missing. Here unobserved values
-   are replaced by 0 before they enter the model (RNN lags, scale, diffusion input) and are
-   excluded from the mean, so changing them changes nothing.
-2. One series (D = 1) works. The reference's conditioner has ``Linear(H, D // 2)`` (zero
-   outputs at D = 1) and circular convolutions whose padding exceeds a length-1 axis. Here the
-   hidden width is max(D // 2, 1), and a series axis shorter than the widest circular padding
-   is tiled: the stack is pointwise or circular along the axis, so on a D-periodic input its
-   output is D-periodic and the first D positions are exactly the circular convolution mod D.
-3. No in-place scaling. The reference divides the target in place (``x /= self.scale``) and
-   keeps the scale as mutable module state (``self.flow.scale = scale``); here the scale is a
-   value passed along and inputs are never written to.
-4. The target-dimension embedding width is honoured (the reference hard-codes 1 and ignores
-   ``embedding_dimension``).
-5. The conditioner's bottleneck can be widened. The reference maps h_t (H = 40) through
-   D // 2 numbers to one value per series, so with few series the diffusion sees almost
-   nothing of the RNN state (2 numbers for D = 4, 1 for D = 2). ``conditioner_width`` sets the
-   hidden width and ``conditioner_channels`` the values per series; the defaults (None, 1)
-   are the reference's layout.
+Departures from the public reference (pytorch-ts), numbered, with their tests: ``docs/timegrad.md``.
 """
 
 from __future__ import annotations
