@@ -32,12 +32,9 @@ import numpy as np
 import torch
 import yaml
 
-from diffmm.bundle import Bundle, load
 from diffmm.config import apply_override
-from diffmm.diffusion.config import DiffusionConfig, build_denoiser, build_schedule
-from diffmm.models.timegrad_sampling import sample_paths
+from diffmm.models.timegrad_predictor import TimeGradPredictor
 from diffmm.timeseries import (
-    bundle_inference_batch,
     hold_out,
     load_gluonts_directory,
     split_test_windows,
@@ -121,34 +118,36 @@ def validation_window_count(dataset: str, overrides: list[str]) -> int:
 
 
 def forecast(
-    bundle: Bundle, windows: tuple, sampler: str, steps: int | None, paths: int, seed: int
+    predictor: TimeGradPredictor,
+    windows: tuple,
+    sampler: str,
+    steps: int | None,
+    paths: int,
+    seed: int,
 ) -> tuple[np.ndarray, float, str]:
     """Sample paths (W, S, P, D) of one bundle, seconds per window, and the row's name."""
     histories, targets, _ = windows
-    diffusion = DiffusionConfig.from_dict(bundle.config["diffusion"])
-    batch = bundle_inference_batch(bundle.config, histories, targets.shape[1])
+    batch = predictor.inference_batch(histories, targets.shape[1])
     start = time.perf_counter()
-    samples = sample_paths(
-        bundle.model,
+    samples = predictor.sample_batch(
         batch,
-        build_schedule(diffusion),
-        build_denoiser(bundle.model, diffusion),
         num_samples=paths,
         sampler=sampler,
-        num_steps=steps,
+        steps=steps,
         generator=torch.Generator().manual_seed(seed),
     )
     seconds = (time.perf_counter() - start) / len(histories)
-    return samples.numpy(), seconds, f"TimeGrad {sampler} {steps or diffusion.num_steps} steps"
+    total = steps or predictor.diffusion.num_steps
+    return samples, seconds, f"TimeGrad {sampler} {total} steps"
 
 
 def timegrad_rows(
     bundle_path: Path, windows: tuple, freq: str, samplers: tuple, seed: int
 ) -> list[dict]:
-    bundle = load(bundle_path, expected_family="timegrad")
+    predictor = TimeGradPredictor.from_bundle(bundle_path)
     rows = []
     for sampler, steps in samplers:
-        paths, seconds, name = forecast(bundle, windows, sampler, steps, NUM_SAMPLES, seed)
+        paths, seconds, name = forecast(predictor, windows, sampler, steps, NUM_SAMPLES, seed)
         rows.append({"method": name, "seconds_per_window": seconds, **scores(paths, windows, freq)})
     return rows
 
@@ -160,7 +159,7 @@ def ensemble_row(
     Lakshminarayanan et al. 2017), scored as one forecast of all of them."""
     each = NUM_SAMPLES // len(bundles)
     parts = [
-        forecast(load(path, expected_family="timegrad"), windows, *sampler, each, seed)
+        forecast(TimeGradPredictor.from_bundle(path), windows, *sampler, each, seed)
         for path, seed in zip(bundles, seeds)
     ]
     name = f"{parts[0][2]}, {len(bundles)}-seed ensemble ({each} paths each)"

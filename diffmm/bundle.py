@@ -7,6 +7,12 @@
 
 ``diffmm.load(path)`` rebuilds the network through the model-family registry and loads the
 weights with ``strict=True``; inference never needs the recipe or the training data.
+
+Each family owns its schema in one module of ``diffmm/models``: ``to_bundle_config(...)`` writes
+the ``config.yaml`` dict, and the family's inference object (``Vocoder``, ``Forecaster``,
+``DiffusionGenerator``...) reads it back with ``from_bundle(bundle_or_path)`` and writes itself
+with ``export(path)``. Recipes export through the inference object, so the writer and the reader
+of a schema sit side by side.
 """
 
 from __future__ import annotations
@@ -143,6 +149,23 @@ def load(
             raise DiffmmError(f"cannot read {extras}: {err}") from err
     model = model.to(device).eval()
     return Bundle(path, family, raw, model, tensors, version)
+
+
+def open_bundle(
+    bundle: Bundle | str | Path,
+    families: tuple[str, ...],
+    *,
+    device: str | torch.device = "cpu",
+) -> Bundle:
+    """``bundle`` itself when already loaded, else ``load(bundle)``; either way it must be one of
+    ``families`` (a ``DiffmmError`` naming the bundle's family otherwise)."""
+    if not isinstance(bundle, Bundle):
+        bundle = load(bundle, device=device)
+    if bundle.family not in families:
+        raise DiffmmError(
+            f"bundle {bundle.path} is a '{bundle.family}' model, expected {' or '.join(families)}"
+        )
+    return bundle
 
 
 def _read_config(path: Path) -> dict[str, Any]:

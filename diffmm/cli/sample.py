@@ -6,11 +6,9 @@ import argparse
 from pathlib import Path
 
 import numpy as np
-import torch
 from tqdm.auto import tqdm
 
-from diffmm.diffusion.config import DiffusionConfig, build_denoiser, build_schedule
-from diffmm.diffusion.samplers import SAMPLERS, generate
+from diffmm.diffusion.samplers import SAMPLERS
 from diffmm.errors import DiffmmError
 
 
@@ -44,24 +42,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="cpu")
     parser.set_defaults(run=run)
-
-
-def check_class_label(num_classes: int | None, label: int | None) -> None:
-    if num_classes is None and label is not None:
-        raise DiffmmError("--class-label given, but this bundle is unconditional")
-    if num_classes is not None and label is not None and not 0 <= label < num_classes:
-        raise DiffmmError(f"--class-label must lie in [0, {num_classes}), got {label}")
-
-
-def class_labels(
-    num_classes: int | None, label: int | None, n: int, generator: torch.Generator
-) -> torch.Tensor | None:
-    """Labels for a batch: the requested class, or uniformly random ones when none is requested."""
-    if num_classes is None:
-        return None
-    if label is None:
-        return torch.randint(0, num_classes, (n,), generator=generator)
-    return torch.full((n,), label, dtype=torch.long)
 
 
 def write_samples(path: Path, samples: np.ndarray) -> None:
@@ -98,56 +78,31 @@ def write_wavs(output: Path, samples: np.ndarray, sample_rate: int) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from diffmm.bundle import load
+    from diffmm.models.generation import DiffusionGenerator
 
     if args.num_samples < 1 or args.batch_size < 1:
         raise DiffmmError("--num-samples and --batch-size must be positive")
     output = Path(args.output)
-    bundle = load(args.bundle, device=args.device)
-    sample_rate = bundle.config.get("sample_rate")  # audio bundles write .wav files
+    generator = DiffusionGenerator.from_bundle(args.bundle, device=args.device)
     if output.suffix not in (".npy", ".png") and not (
-        sample_rate and output.suffix in (".wav", "")
+        generator.sample_rate and output.suffix in (".wav", "")
     ):
         raise DiffmmError(f"output must end in .npy or .png, got {output.name}")
-    if "data_shape" not in bundle.config or "diffusion" not in bundle.config:
-        raise DiffmmError(
-            f"bundle {args.bundle} has no data_shape/diffusion section: it cannot be sampled"
-        )
-    diffusion = DiffusionConfig.from_dict(bundle.config["diffusion"])
-    schedule = build_schedule(diffusion)
-    denoiser = build_denoiser(bundle.model, diffusion)
-    shape = tuple(bundle.config["data_shape"])
-    num_classes = bundle.config.get("model", {}).get("num_classes")
-    check_class_label(num_classes, args.class_label)
-    schedule.grid(
-        args.steps, args.spacing or "default"
-    )  # fails early (before any progress output) on a bad step count
-    generator = torch.Generator(args.device).manual_seed(args.seed)
-    label_generator = torch.Generator().manual_seed(args.seed)
-    batches = []
-    total = -(-args.num_samples // args.batch_size)
-    with torch.no_grad(), tqdm(total=total, desc="sampling", unit="batch") as bar:
-        for start in range(0, args.num_samples, args.batch_size):
-            n = min(args.batch_size, args.num_samples - start)
-            labels = class_labels(num_classes, args.class_label, n, label_generator)
-            cond = None if labels is None else {"y": labels.to(args.device)}
-            x = generate(
-                denoiser,
-                schedule,
-                (n, *shape),
-                sampler=args.sampler,
-                num_steps=args.steps,
-                spacing=args.spacing,
-                cond=cond,
-                generator=generator,
-                device=args.device,
-            )
-            batches.append(x.cpu().numpy())
-            bar.update(1)
-    samples = np.concatenate(batches)
+    generator.check_request(args.steps, args.spacing, args.class_label)
+    with tqdm(total=args.num_samples, desc="sampling", unit="sample") as bar:
+        samples = generator.sample(
+            args.num_samples,
+            sampler=args.sampler,
+            steps=args.steps,
+            spacing=args.spacing,
+            class_label=args.class_label,
+            batch_size=args.batch_size,
+            seed=args.seed,
+            on_batch=bar.update,
+        ).numpy()
     if output.suffix in (".npy", ".png"):
         write_samples(output, samples)
     else:
-        write_wavs(output, samples, int(sample_rate))
-    print(f"wrote {len(samples)} samples of shape {shape} to {args.output}")
+        write_wavs(output, samples, generator.sample_rate)
+    print(f"wrote {len(samples)} samples of shape {generator.data_shape} to {args.output}")
     return 0

@@ -13,17 +13,18 @@ from diffmm.timeseries.data import (
     canonical_freq,
     load_gluonts_dataset,
     load_gluonts_directory,
+    load_training_series,
     read_jsonl,
     read_series,
     read_table,
 )
-from diffmm.timeseries.features import lags_for_frequency, num_time_features, time_features
+from diffmm.timeseries.features import TimeFeatureSpec, lags_for_frequency
 from diffmm.timeseries.scaling import mean_scale, unscale
 from diffmm.timeseries.windows import (
     TrainingWindows,
-    bundle_inference_batch,
     hold_out,
     inference_batch,
+    rolling_windows,
     split_test_windows,
 )
 
@@ -31,20 +32,20 @@ __all__ = [
     "TIMEGRAD_DATASETS",
     "GluonTSData",
     "MultivariateSeries",
+    "TimeFeatureSpec",
     "TrainingWindows",
-    "bundle_inference_batch",
     "canonical_freq",
     "hold_out",
     "inference_batch",
     "lags_for_frequency",
     "load_gluonts_dataset",
     "load_gluonts_directory",
+    "load_training_series",
     "mean_scale",
-    "num_time_features",
     "read_jsonl",
     "read_series",
     "read_table",
+    "rolling_windows",
     "split_test_windows",
-    "time_features",
     "unscale",
 ]

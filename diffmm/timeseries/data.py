@@ -10,12 +10,14 @@
   ``GluonTSData(train, test_windows, freq, prediction_length)``, the test windows being the
   paper's rolling evaluation (``MultivariateGrouper`` semantics).
 - ``read_series``: any of the user formats by file suffix.
+- ``load_training_series``: a recipe's training range from exactly one of those sources.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from diffmm.errors import DiffmmError
 from diffmm.timeseries.repository import (
     TIMEGRAD_DATASETS,
     GluonTSData,
@@ -45,6 +47,32 @@ def read_series(
     return read_table(path, freq=freq, **table_options)
 
 
+def load_training_series(
+    *,
+    dataset: str | None = None,
+    root: str | Path | None = None,
+    directory: str | Path | None = None,
+    train: str | Path | None = None,
+    freq: str | None = None,
+) -> tuple[MultivariateSeries, int | None]:
+    """The training range of exactly one source, and its prediction length (None for a user
+    file): a GluonTS repository ``dataset`` (from ``root`` or GluonTS's cache), a GluonTS-layout
+    ``directory``, or a user file ``train`` (at ``freq``, inferred when None)."""
+    sources = {"dataset": dataset, "directory": directory, "train": train}
+    given = [name for name, value in sources.items() if value]
+    if len(given) != 1:
+        raise DiffmmError(
+            f"set exactly one of data.dataset, data.directory, data.train; got {given}"
+        )
+    if dataset:
+        data = load_gluonts_dataset(dataset, path=root)
+        return data.train, data.prediction_length
+    if directory:
+        data = load_gluonts_directory(directory)
+        return data.train, data.prediction_length
+    return read_series(train, freq=freq), None
+
+
 __all__ = [
     "TIMEGRAD_DATASETS",
     "GluonTSData",
@@ -54,6 +82,7 @@ __all__ = [
     "group_train",
     "load_gluonts_dataset",
     "load_gluonts_directory",
+    "load_training_series",
     "offset_alias",
     "read_jsonl",
     "read_series",

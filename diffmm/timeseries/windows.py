@@ -10,9 +10,8 @@ and time-major:
 
     past_target    (history_length, D)   0 where missing
     past_observed  (history_length, D)   1.0 observed / 0.0 missing
-    past_time_feat (history_length, F)   ``features.time_features`` of the whole series, sliced
-                                         (with the public-holiday flag of ``holidays`` and
-                                         the ``holiday_names`` features, if set)
+    past_time_feat (history_length, F)   the ``TimeFeatureSpec``'s features of the whole
+                                         series, sliced
     future_target  (prediction_length, D)
     future_observed(prediction_length, D)
     future_time_feat (prediction_length, F)
@@ -23,8 +22,8 @@ only, so the trainer's resumable shuffling replays a run exactly.
 
 ``inference_batch`` stacks, for windows that end where the forecast begins, the same past
 tensors and ``future_time_feat`` (no future target/observed) with a leading window axis.
-``bundle_inference_batch`` takes those settings from a TimeGrad bundle's config.
-``split_test_windows`` cuts the last ``prediction_length`` steps off rolling test windows.
+``split_test_windows`` cuts the last ``prediction_length`` steps off rolling test windows;
+``hold_out`` makes such windows of one series' end, ``rolling_windows`` both at once.
 """
 
 from __future__ import annotations
@@ -38,7 +37,7 @@ from torch import Tensor
 from torch.utils.data import Dataset
 
 from diffmm.errors import DiffmmError
-from diffmm.timeseries.features import time_features
+from diffmm.timeseries.features import TimeFeatureSpec
 from diffmm.timeseries.series import MultivariateSeries, quiet_period_warnings
 
 
@@ -71,8 +70,7 @@ class TrainingWindows(Dataset):
         *,
         num_windows: int | None = None,
         seed: int = 0,
-        holidays: str | None = None,
-        holiday_names: Sequence[str] = (),
+        features: TimeFeatureSpec | None = None,
     ) -> None:
         self.max_lag = _check_sizes(context_length, prediction_length, lags)
         self.history_length = context_length + self.max_lag
@@ -84,9 +82,8 @@ class TrainingWindows(Dataset):
                 f"prediction ({prediction_length}) + largest lag ({self.max_lag}) = {window_length}"
             )
         self.target, self.observed = _time_major(series)
-        self.time_feat = time_features(
-            series.index, series.freq, holidays=holidays, holiday_names=holiday_names
-        ).T.copy()
+        features = features or TimeFeatureSpec(series.freq)
+        self.time_feat = features.features(series.index).T.copy()
         num_starts = series.length - window_length + 1
         if num_windows is None:
             self.starts = np.arange(num_starts)
@@ -118,11 +115,11 @@ def inference_batch(
     prediction_length: int,
     lags: Sequence[int],
     *,
-    holidays: str | None = None,
-    holiday_names: Sequence[str] = (),
+    features: TimeFeatureSpec | None = None,
 ) -> dict[str, Tensor]:
     """Past tensors (W, history_length, ·) and ``future_time_feat`` (W, P, F) for forecasting
-    ``prediction_length`` steps past the end of each series."""
+    ``prediction_length`` steps past the end of each series (``features``: by default the
+    calendar features of the series' frequency)."""
     max_lag = _check_sizes(context_length, prediction_length, lags)
     history_length = context_length + max_lag
     if not series_list:
@@ -145,32 +142,15 @@ def inference_batch(
         target, observed = _time_major(series)
         with quiet_period_warnings():
             index = series.index.append(series.future_index(prediction_length))
-        features = time_features(
-            pd.PeriodIndex(index), series.freq, holidays=holidays, holiday_names=holiday_names
-        ).T
+        spec = features or TimeFeatureSpec(series.freq)
+        feats = spec.features(pd.PeriodIndex(index)).T
         batch["past_target"].append(target[-history_length:])
         batch["past_observed"].append(observed[-history_length:])
         batch["past_time_feat"].append(
-            features[-history_length - prediction_length : -prediction_length]
+            feats[-history_length - prediction_length : -prediction_length]
         )
-        batch["future_time_feat"].append(features[-prediction_length:])
+        batch["future_time_feat"].append(feats[-prediction_length:])
     return {key: torch.from_numpy(np.stack(values)) for key, values in batch.items()}
-
-
-def bundle_inference_batch(
-    config: dict, series_list: Sequence[MultivariateSeries], prediction_length: int
-) -> dict[str, Tensor]:
-    """``inference_batch`` with the context length, lags and holiday features that a TimeGrad
-    bundle's config records (its ``model`` and ``data`` sections, as recipes/timegrad.py writes
-    them), so every forecast rebuilds the inputs the model was trained on."""
-    return inference_batch(
-        series_list,
-        config["model"]["context_length"],
-        prediction_length,
-        config["model"]["lags"],
-        holidays=config["data"].get("holidays"),
-        holiday_names=config["data"].get("holiday_names", ()),
-    )
 
 
 def split_test_windows(
@@ -199,3 +179,20 @@ def hold_out(
     fit_end = series.length - num_windows * prediction_length
     windows = [series.slice(0, fit_end + (k + 1) * prediction_length) for k in range(num_windows)]
     return series.slice(0, fit_end), windows
+
+
+def rolling_windows(
+    series: MultivariateSeries, num_windows: int, prediction_length: int
+) -> tuple[list[MultivariateSeries], np.ndarray, list[pd.Period]]:
+    """The last ``num_windows`` rolling windows of ``prediction_length`` steps of ``series``,
+    each forecast from all the history before it: ``split_test_windows`` of ``hold_out``."""
+    if num_windows < 1:
+        raise DiffmmError(f"the number of windows must be positive, got {num_windows}")
+    if series.length - num_windows * prediction_length < 1:
+        raise DiffmmError(
+            f"the series has {series.length} steps, too few for {num_windows} windows of "
+            f"{prediction_length}"
+        )
+    return split_test_windows(
+        hold_out(series, num_windows, prediction_length)[1], prediction_length
+    )

@@ -14,7 +14,9 @@ are synchronised across processes, and return the same log keys on every process
 The same script runs as one CPU process, on one GPU, or under ``torchrun``/``accelerate
 launch`` with several processes; only the main process writes checkpoints and logs.
 ``config.batch_size`` is per process. ``val_fn(ema_model, step)`` and ``sample_fn(ema_model,
-step, out_dir)`` run on the main process only, outside the training RNG streams.
+step, out_dir)`` run on the main process only, outside the training RNG streams. With
+``keep_best="<metric>"`` the EMA weights of the validation with the lowest ``<metric>`` are
+kept in ``exp_dir/best/`` (``diffmm.training.best``) and ``export_model()`` returns them.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from tqdm.auto import tqdm
 from diffmm.config import save_config
 from diffmm.errors import DiffmmError
 from diffmm.training import checkpoint
+from diffmm.training.best import BestWeights
 from diffmm.training.config import TrainerConfig
 from diffmm.training.data import EpochShuffleSampler
 from diffmm.training.ema import EMA
@@ -111,12 +114,14 @@ class Trainer:
         val_fn: ValFn | None = None,
         sample_fn: SampleFn | None = None,
         resolved_config: dict | None = None,
+        keep_best: str | None = None,
     ) -> None:
         self.config = config
         self.loss_fn, self.val_fn, self.sample_fn = loss_fn, val_fn, sample_fn
         self.resolved_config = resolved_config
         self.exp_dir = Path(exp_dir)
         self.checkpoint_root = self.exp_dir / "checkpoints"
+        self.best = None if keep_best is None else BestWeights(self.exp_dir / "best", keep_best)
         self.accelerator = Accelerator(
             gradient_accumulation_steps=config.grad_accum_steps,
             mixed_precision=usable_mixed_precision(config.mixed_precision),
@@ -285,6 +290,8 @@ class Trainer:
                 if do_val:
                     metrics = self.val_fn(model, self.step)
                     logger.log("val", self.step, {k: float(v) for k, v in metrics.items()})
+                    if self.best is not None:
+                        self.best.offer(model, self.step, metrics)
                 if do_sample:
                     out_dir = self.exp_dir / "samples" / checkpoint.step_dir_name(self.step)
                     out_dir.mkdir(parents=True, exist_ok=True)
@@ -310,6 +317,15 @@ class Trainer:
         else:
             model.load_state_dict(self.accelerator.unwrap_model(self.model).state_dict())
         return model.to(self.accelerator.device).eval().requires_grad_(False)
+
+    def export_model(self) -> tuple[nn.Module, dict[str, Any]]:
+        """The weights to export and which they are: the kept best EMA weights when
+        ``keep_best`` kept any, else the final EMA weights (``ema_model()``)."""
+        model = self.ema_model()
+        record = None if self.best is None else self.best.load_into(model)
+        if record is None:
+            return model, {"weights": "final EMA", "step": self.step}
+        return model, {"weights": f"best validation {self.best.metric} (EMA)", **record}
 
     # ------------------------------------------------------------------ checkpoints
     def _save(self) -> None:

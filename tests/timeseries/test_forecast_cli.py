@@ -53,9 +53,9 @@ def trained(tmp_path_factory: pytest.TempPathFactory, repo_root: Path) -> dict[s
     import holidays
 
     by_date = holidays.country_holidays("AU", subdiv="VIC", years=[2015, 2016], observed=False)
-    assert config["data"]["holidays"] == "AU-VIC"
-    assert config["data"]["holiday_names"] == sorted(set(by_date.values()))
-    assert len(config["data"]["holiday_names"]) == 13
+    assert config["time_features"]["holidays"] == "AU-VIC"
+    assert config["time_features"]["holiday_names"] == sorted(set(by_date.values()))
+    assert len(config["time_features"]["holiday_names"]) == 13
     assert config["model"]["num_time_features"] == 6 + 13
     return {"data": work / "pedestrian", "bundle": work / "exp/bundle", "work": work}
 

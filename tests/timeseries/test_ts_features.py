@@ -5,8 +5,16 @@ import pandas as pd
 import pytest
 import torch
 
-from diffmm.timeseries.features import lags_for_frequency, num_time_features, time_features
+from diffmm.timeseries.features import TimeFeatureSpec, lags_for_frequency
 from diffmm.timeseries.scaling import mean_scale, unscale
+
+
+def time_features(index, freq, *, age_origin=None, holidays=None, holiday_names=()):
+    return TimeFeatureSpec(freq, holidays, tuple(holiday_names)).features(index, age_origin)
+
+
+def num_time_features(freq, holidays=None, holiday_names=()):
+    return TimeFeatureSpec(freq, holidays, tuple(holiday_names)).num_features
 
 
 @pytest.mark.parametrize(
@@ -96,10 +104,10 @@ def test_victorian_holidays_flag_the_date_and_its_substitute_day():
 
 
 def test_named_holidays_mark_their_date_but_not_the_substitute_day():
-    from diffmm.timeseries.public_holidays import seen_holiday_names
+    from diffmm.timeseries.public_holidays import HolidayCalendar
 
     index = pd.period_range("2016-12-23", periods=6, freq="D")  # Fri 23 .. Wed 28 Dec 2016
-    names = seen_holiday_names(index, "AU-VIC")
+    names = HolidayCalendar.covering("AU-VIC", index).names_within(index)
     assert names == ["Boxing Day", "Christmas Day"]
     features = time_features(index, "D", holidays="AU-VIC", holiday_names=names)
     assert features.shape == (num_time_features("D", "AU-VIC", names), 6)

@@ -6,11 +6,10 @@ import pytest
 import torch
 
 from diffmm.errors import DiffmmError
-from diffmm.timeseries.features import time_features
+from diffmm.timeseries.features import TimeFeatureSpec
 from diffmm.timeseries.series import MultivariateSeries
 from diffmm.timeseries.windows import (
     TrainingWindows,
-    bundle_inference_batch,
     hold_out,
     inference_batch,
     split_test_windows,
@@ -32,7 +31,7 @@ def test_every_valid_start_enumerated_in_place():
     windows = TrainingWindows(series, context_length=6, prediction_length=3, lags=LAGS)
     history = 6 + 5
     assert len(windows) == 40 - (history + 3) + 1
-    features = time_features(series.index, "h").T
+    features = TimeFeatureSpec("h").features(series.index).T
     for start in (0, 4, len(windows) - 1):
         item = windows[start]
         assert item["past_target"].shape == (history, 2) and item["future_target"].shape == (3, 2)
@@ -96,36 +95,26 @@ def test_holiday_flag_reaches_training_windows_and_inference_batches():
     days = 10
     target = np.ones((2, days * 24), dtype=np.float32)
     series = MultivariateSeries(target, np.isfinite(target), "2016-12-20 00:00", "h", ["a", "b"])
-    windows = TrainingWindows(series, 24, 24, [1, 24], holidays="AU-VIC")
+    flag = TimeFeatureSpec("h", "AU-VIC")
+    boxing_day_named = TimeFeatureSpec("h", "AU-VIC", ("Boxing Day",))
+    windows = TrainingWindows(series, 24, 24, [1, 24], features=flag)
     first = windows[0]  # past: 20 Dec 00:00 .. 21 Dec 23:00, future: 22 Dec
     assert first["past_time_feat"].shape == (48, 6)
     assert first["past_time_feat"][:, -1].sum() == 0 and first["future_time_feat"][:, -1].sum() == 0
     boxing_day = windows[4 * 24]  # starts are hourly; its future: 26 Dec, a Victorian holiday
     assert torch.all(boxing_day["future_time_feat"][:, -1] == 1)
     history = series.slice(0, 6 * 24)  # ends 25 Dec 23:00: the forecast is for 26 Dec
-    batch = inference_batch([history], 24, 24, [1, 24], holidays="AU-VIC")
+    batch = inference_batch([history], 24, 24, [1, 24], features=flag)
     torch.testing.assert_close(batch["future_time_feat"][0], boxing_day["future_time_feat"])
     torch.testing.assert_close(batch["past_time_feat"][0], boxing_day["past_time_feat"])
-    named = inference_batch(
-        [history], 24, 24, [1, 24], holidays="AU-VIC", holiday_names=["Boxing Day"]
-    )
+    named = inference_batch([history], 24, 24, [1, 24], features=boxing_day_named)
     assert named["future_time_feat"].shape == (1, 24, 7)
     assert torch.all(named["future_time_feat"][0, :, -1] == 1)
     assert named["past_time_feat"][0, :, -1].sum() == 0  # 24-25 Dec: flagged, but not Boxing Day
-    named_windows = TrainingWindows(
-        series, 24, 24, [1, 24], holidays="AU-VIC", holiday_names=["Boxing Day"]
-    )
+    named_windows = TrainingWindows(series, 24, 24, [1, 24], features=boxing_day_named)
     torch.testing.assert_close(
         named_windows[4 * 24]["future_time_feat"], named["future_time_feat"][0]
     )
-    bundle_config = {
-        "model": {"context_length": 24, "lags": [1, 24]},
-        "data": {"holidays": "AU-VIC", "holiday_names": ["Boxing Day"]},
-    }
-    from_bundle = bundle_inference_batch(bundle_config, [history], 24)
-    assert from_bundle.keys() == named.keys()
-    for key, value in named.items():
-        torch.testing.assert_close(from_bundle[key], value)
 
 
 def test_inference_batch_stacks_windows_and_rejects_mixed_dimensions():
