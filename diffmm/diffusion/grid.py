@@ -19,8 +19,8 @@ from torch import Tensor
 class SamplingGrid:
     """Points ordered from most to least noisy. All tensors are float64 of length N + 1."""
 
-    alphas: Tensor
-    sigmas: Tensor
+    alphas: Tensor  # signal scales α_i (√ᾱ for DDPM, never DDPM's per-step 1 − β)
+    sigmas: Tensor  # noise scales σ_i
     model_times: Tensor
 
     def __post_init__(self) -> None:
@@ -84,26 +84,3 @@ class SamplingGrid:
         if not self.ends_at_data:
             return self
         return SamplingGrid(self.alphas[:-1], self.sigmas[:-1], self.model_times[:-1])
-
-
-def transition_variance(alpha_t: float, sigma_t: float, alpha_s: float, sigma_s: float) -> float:
-    """σ²_{t|s} = σ_t² − (α_t/α_s)² σ_s², the variance of q(z_t | z_s) for s < t.
-
-    For consecutive DDPM steps this is β_t (the "fixed large" variance).
-    """
-    return max(sigma_t**2 - (alpha_t / alpha_s) ** 2 * sigma_s**2, 0.0)
-
-
-def posterior_coefficients(
-    alpha_t: float, sigma_t: float, alpha_s: float, sigma_s: float
-) -> tuple[float, float, float]:
-    """q(z_s | z_t, z_0) = N(c_t z_t + c_0 z_0, β̃) for s < t (Kingma et al. 2021, eq. 26-28).
-
-    Returns (c_t, c_0, β̃). For consecutive DDPM steps these are
-    posterior_mean_coef2, posterior_mean_coef1 and posterior_variance of Ho et al. (2020).
-    """
-    var_ts = transition_variance(alpha_t, sigma_t, alpha_s, sigma_s)
-    alpha_ts = alpha_t / alpha_s
-    coef_t = alpha_ts * sigma_s**2 / sigma_t**2
-    coef_0 = alpha_s * var_ts / sigma_t**2
-    return coef_t, coef_0, var_ts * sigma_s**2 / sigma_t**2

@@ -105,7 +105,7 @@ class GaussianDiffusion:
     ) -> GaussianMoments:
         """q(x_{t−1} | x_t, x_0) = N(μ̃_t, β̃_t) (Ho et al. eq. 6-7), in z then mapped to x.
 
-        μ̃_t = posterior_mean_coef1 · z_0 + posterior_mean_coef2 · z_t; the log-variance is
+        The coefficients are the schedule's :class:`~diffmm.diffusion.posterior.DDPMPosterior`; the log-variance is
         iDDPM's clipped one (β̃_0 = 0 replaced by β̃_1), as the VLB terms need it finite.
         """
         idx = self.discrete._index(torch.as_tensor(t, device=x_t.device))
@@ -114,10 +114,10 @@ class GaussianDiffusion:
 
     def _posterior_z(self, z0: Tensor, z_t: Tensor, idx: Tensor) -> tuple[Tensor, Tensor]:
         sched, device = self.discrete, z_t.device
-        coef1 = expand_as(sched.posterior_mean_coef1.to(device)[idx], z_t)
-        coef2 = expand_as(sched.posterior_mean_coef2.to(device)[idx], z_t)
+        coef_x0 = expand_as(sched.posterior.coef_x0.to(device)[idx], z_t)
+        coef_xt = expand_as(sched.posterior.coef_xt.to(device)[idx], z_t)
         log_var = expand_as(sched.posterior_log_variance_clipped.to(device)[idx], z_t)
-        return coef1 * z0 + coef2 * z_t, log_var
+        return coef_x0 * z0 + coef_xt * z_t, log_var
 
     def p_mean_variance(
         self,

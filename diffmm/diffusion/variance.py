@@ -1,8 +1,9 @@
 """The reverse-step variance p(z_s | z_t) = N(·, Σ_θ) for each variance type.
 
-Between grid points t → s the two natural choices are β = σ²_{t|s} (the forward transition
-variance, "fixed large") and β̃ = σ²_{t|s} σ_s² / σ_t² (the true posterior variance, "fixed
-small"); Ho et al. (2020) found both work. iDDPM ("learned_range") learns v ∈ [−1, 1] and uses
+Between grid points t → s the two natural choices are the two variances a
+:class:`~diffmm.diffusion.posterior.DDPMPosterior` carries: β = σ²_{t|s} (the forward transition
+variance, "fixed large") and β̃ (the true posterior variance, "fixed small"); Ho et al. (2020)
+found both work. iDDPM ("learned_range") learns v ∈ [−1, 1] and uses
 log Σ = ((v+1)/2) log β + (1 − (v+1)/2) log β̃ (Nichol & Dhariwal 2021 eq. 15); "learned"
 takes log Σ straight from the network.
 """

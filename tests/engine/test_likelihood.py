@@ -31,10 +31,10 @@ def test_two_step_vlb_by_hand() -> None:
     zero_net = Denoiser(lambda x, time: torch.zeros_like(x))
 
     # step 1: KL between q(x_0|x_1,x_0) and p(x_0|x_1); both have variance β̃_1 = 0.5·0.1/0.55,
-    # means differ by coef1 (x_0 − ẑ_0) with coef1 = 0.5·√0.9/0.55 and x_0 − ẑ_0 = −√(0.55/0.45) ε
+    # means differ by coef_x0 (x_0 − ẑ_0), coef_x0 = 0.5·√0.9/0.55, x_0 − ẑ_0 = −√(0.55/0.45) ε
     beta_tilde_1 = 0.5 * 0.1 / 0.55
-    coef1 = 0.5 * math.sqrt(0.9) / 0.55
-    kl_1 = (coef1 * math.sqrt(0.55 / 0.45) * eps) ** 2 / (2 * beta_tilde_1)
+    coef_x0 = 0.5 * math.sqrt(0.9) / 0.55
+    kl_1 = (coef_x0 * math.sqrt(0.55 / 0.45) * eps) ** 2 / (2 * beta_tilde_1)
 
     # step 0: decoder N(ẑ_0, β̃_1) (the clipped variance) with ẑ_0 = x_0 + √(0.1/0.9) ε
     mean_0, scale_0 = x0 + math.sqrt(0.1 / 0.9) * eps, math.sqrt(beta_tilde_1)

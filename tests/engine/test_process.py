@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from diffmm.diffusion.denoiser import Denoiser
-from diffmm.diffusion.grid import posterior_coefficients
+from diffmm.diffusion.posterior import DDPMPosterior
 from diffmm.diffusion.prior import STANDARD_NORMAL, GaussianPrior
 from diffmm.diffusion.process import GaussianDiffusion
 from diffmm.diffusion.schedules import DiscreteSchedule, VPSchedule
@@ -45,7 +45,7 @@ class OracleNet(torch.nn.Module):
         return out
 
 
-def test_posterior_matches_grid_posterior_coefficients() -> None:
+def test_posterior_matches_the_two_level_posterior() -> None:
     sched = DiscreteSchedule.from_name("cosine", 12)
     diffusion = GaussianDiffusion(sched)
     gen = torch.Generator().manual_seed(0)
@@ -56,19 +56,22 @@ def test_posterior_matches_grid_posterior_coefficients() -> None:
     t = torch.arange(12)
     post = diffusion.q_posterior_mean_variance(x0, x_t, t)
     for n in range(1, 12):
-        coef_t, coef_0, var = posterior_coefficients(
+        expected = DDPMPosterior.between(
             float(sched.alpha(torch.tensor(n))),
             float(sched.sigma(torch.tensor(n))),
             float(sched.alpha(torch.tensor(n - 1))),
             float(sched.sigma(torch.tensor(n - 1))),
         )
         torch.testing.assert_close(
-            post.mean[n], coef_t * x_t[n] + coef_0 * x0[n], rtol=1e-10, atol=1e-12
+            post.mean[n],
+            expected.coef_xt * x_t[n] + expected.coef_x0 * x0[n],
+            rtol=1e-10,
+            atol=1e-12,
         )
         torch.testing.assert_close(
-            post.variance[n], torch.full((3,), var, dtype=DTYPE), rtol=1e-10, atol=0
+            post.variance[n], torch.full((3,), expected.variance, dtype=DTYPE), rtol=1e-10, atol=0
         )
-    # step 0: the posterior of the data given x_0 is x_0 itself (coef1 = 1, coef2 = 0)
+    # step 0: the posterior of the data given x_0 is x_0 itself (coef_x0 = 1, coef_xt = 0)
     torch.testing.assert_close(post.mean[0], x0[0], rtol=1e-12, atol=1e-12)
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from diffmm.diffusion.grid import posterior_coefficients
+from diffmm.diffusion.posterior import DDPMPosterior
 from diffmm.diffusion.schedules import (
     DiscreteSchedule,
     EDMSchedule,
@@ -67,22 +67,22 @@ def test_three_step_schedule_by_hand() -> None:
     )
     # β̃_n = β_n (1 − ᾱ_{n−1}) / (1 − ᾱ_n): 0.1·0/0.1 = 0; 0.2·0.1/0.28; 0.3·0.28/0.496
     var1, var2 = 0.2 * 0.1 / 0.28, 0.3 * 0.28 / 0.496
-    np.testing.assert_allclose(sched.posterior_variance.numpy(), [0.0, var1, var2], atol=1e-15)
+    np.testing.assert_allclose(sched.posterior.variance.numpy(), [0.0, var1, var2], atol=1e-15)
     # the clipped log-variance repeats β̃_1 at step 0
     np.testing.assert_allclose(
         sched.posterior_log_variance_clipped.numpy(),
         [math.log(var1), math.log(var1), math.log(var2)],
         rtol=1e-12,
     )
-    # coef1 = β_n √ᾱ_{n−1} / (1 − ᾱ_n): 0.1·1/0.1 = 1; 0.2·√0.9/0.28; 0.3·√0.72/0.496
+    # coef_x0 = β_n √ᾱ_{n−1} / (1 − ᾱ_n): 0.1·1/0.1 = 1; 0.2·√0.9/0.28; 0.3·√0.72/0.496
     np.testing.assert_allclose(
-        sched.posterior_mean_coef1.numpy(),
+        sched.posterior.coef_x0.numpy(),
         [1.0, 0.2 * math.sqrt(0.9) / 0.28, 0.3 * math.sqrt(0.72) / 0.496],
         rtol=1e-12,
     )
-    # coef2 = (1 − ᾱ_{n−1}) √α_n / (1 − ᾱ_n): 0; 0.1·√0.8/0.28; 0.28·√0.7/0.496
+    # coef_xt = (1 − ᾱ_{n−1}) √(1 − β_n) / (1 − ᾱ_n): 0; 0.1·√0.8/0.28; 0.28·√0.7/0.496
     np.testing.assert_allclose(
-        sched.posterior_mean_coef2.numpy(),
+        sched.posterior.coef_xt.numpy(),
         [0.0, 0.1 * math.sqrt(0.8) / 0.28, 0.28 * math.sqrt(0.7) / 0.496],
         atol=1e-15,
     )
@@ -93,10 +93,10 @@ def test_discrete_posterior_agrees_with_general_grid_posterior() -> None:
     for n in range(1, 20):
         a_t, s_t = float(sched.alpha(torch.tensor(n))), float(sched.sigma(torch.tensor(n)))
         a_s, s_s = float(sched.alpha(torch.tensor(n - 1))), float(sched.sigma(torch.tensor(n - 1)))
-        coef_t, coef_0, var = posterior_coefficients(a_t, s_t, a_s, s_s)
-        assert coef_t == pytest.approx(float(sched.posterior_mean_coef2[n]), rel=1e-10)
-        assert coef_0 == pytest.approx(float(sched.posterior_mean_coef1[n]), rel=1e-10)
-        assert var == pytest.approx(float(sched.posterior_variance[n]), rel=1e-10)
+        post = DDPMPosterior.between(a_t, s_t, a_s, s_s)
+        assert post.coef_xt == pytest.approx(float(sched.posterior.coef_xt[n]), rel=1e-10)
+        assert post.coef_x0 == pytest.approx(float(sched.posterior.coef_x0[n]), rel=1e-10)
+        assert post.variance == pytest.approx(float(sched.posterior.variance[n]), rel=1e-10)
 
 
 def test_respace_keeps_alphas_cumprod_and_original_network_time() -> None:

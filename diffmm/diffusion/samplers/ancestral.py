@@ -16,7 +16,8 @@ import torch
 from torch import Tensor
 
 from diffmm.diffusion.denoiser import DenoiserLike
-from diffmm.diffusion.grid import SamplingGrid, posterior_coefficients, transition_variance
+from diffmm.diffusion.grid import SamplingGrid
+from diffmm.diffusion.posterior import DDPMPosterior
 from diffmm.diffusion.prior import STANDARD_NORMAL, GaussianPrior
 from diffmm.diffusion.samplers.common import (
     StepCallback,
@@ -45,16 +46,16 @@ def sample_ddpm(
     for i in range(grid.num_steps):
         step = grid.transition(i)
         pred = predict_at(denoiser, z, grid, i, prior=prior, cond=cond)
-        coef_t, coef_0, posterior_variance = posterior_coefficients(*step)
-        mean = coef_t * z + coef_0 * pred.x0
+        posterior = DDPMPosterior.between(*step)
+        mean = posterior.coef_xt * z + posterior.coef_x0 * pred.x0
         if step[3] == 0:
             # Into the data itself: β̃ = 0, the mean is ẑ_0 and no noise is added.
             z = mean
         else:
             log_variance = step_log_variance(
                 variance,
-                math.log(transition_variance(*step)),
-                math.log(posterior_variance),
+                math.log(posterior.transition_variance),
+                math.log(posterior.variance),
                 pred.variance_output,
             ).to(z)
             z = mean + torch.exp(0.5 * log_variance) * gaussian_noise(z, generator)

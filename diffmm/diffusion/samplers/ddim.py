@@ -16,7 +16,8 @@ import torch
 from torch import Tensor
 
 from diffmm.diffusion.denoiser import DenoiserLike, Prediction
-from diffmm.diffusion.grid import SamplingGrid, posterior_coefficients
+from diffmm.diffusion.grid import SamplingGrid
+from diffmm.diffusion.posterior import DDPMPosterior
 from diffmm.diffusion.prior import STANDARD_NORMAL, GaussianPrior
 from diffmm.diffusion.samplers.common import StepCallback, gaussian_noise, predict_at, report
 
@@ -41,7 +42,7 @@ def sample_ddim(
         step = grid.transition(i)
         alpha_s, sigma_s = step[2], step[3]
         pred = predict_at(denoiser, z, grid, i, prior=prior, cond=cond)
-        noise_std = eta * math.sqrt(posterior_coefficients(*step)[2])
+        noise_std = eta * math.sqrt(DDPMPosterior.between(*step).variance)
         if noise_std > sigma_s:
             raise ValueError(
                 f"eta={eta} asks for more noise than the step holds (σ_s = {sigma_s:.4g})"

@@ -17,7 +17,8 @@ import torch
 from torch import Tensor
 
 from diffmm.diffusion.denoiser import DenoiserLike
-from diffmm.diffusion.grid import SamplingGrid, transition_variance
+from diffmm.diffusion.grid import SamplingGrid
+from diffmm.diffusion.posterior import transition_variance
 from diffmm.diffusion.prior import STANDARD_NORMAL, GaussianPrior
 from diffmm.diffusion.samplers.common import StepCallback, gaussian_noise, predict_at, report
 

@@ -3,6 +3,12 @@
 A schedule says how much signal and noise a sample carries at training time t: in
 whitened coordinates z_t = α(t) z_0 + σ(t) ε. It also says what the network receives as
 its time input, how training times are drawn, and which grid a sampler walks.
+
+Names. Throughout the engine α is the signal scale, as in VDM (Kingma et al. 2021) and EDM:
+``alpha(t)``, ``SamplingGrid.alphas`` and the samplers' α_t are all α_t = √ᾱ_t for DDPM (1 for
+VE and EDM). DDPM's per-step 1 − β_n, which Ho et al. write α_n, is never called alpha here:
+it is ``DiscreteSchedule.one_minus_betas``, α²_{n|n−1} in VDM's notation. ᾱ_n keeps the papers'
+name ``alphas_cumprod`` (ᾱ_n = α_n²).
 """
 
 from __future__ import annotations

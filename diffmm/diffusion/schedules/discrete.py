@@ -15,6 +15,7 @@ import torch
 from torch import Tensor
 
 from diffmm.diffusion.grid import SamplingGrid
+from diffmm.diffusion.posterior import DDPMPosterior
 from diffmm.diffusion.schedules.base import NoiseSchedule
 from diffmm.diffusion.schedules.betas import explicit_betas, named_betas
 
@@ -37,26 +38,22 @@ class DiscreteSchedule(NoiseSchedule):
             raise ValueError(
                 f"timesteps must have one entry per β ({n}), got {tuple(self.timesteps.shape)}"
             )
-        self.alphas = 1.0 - betas
-        self.alphas_cumprod = torch.cumprod(self.alphas, 0)  # ᾱ_n
+        self.one_minus_betas = 1.0 - betas  # α²_{n|n−1}; guided-diffusion calls it "alphas"
+        self.alphas_cumprod = torch.cumprod(self.one_minus_betas, 0)  # ᾱ_n
         self.alphas_cumprod_prev = torch.cat(
             [torch.ones(1, dtype=torch.float64), self.alphas_cumprod[:-1]]
         )
         self.sqrt_alphas_cumprod = self.alphas_cumprod.sqrt()  # √ᾱ_n, the signal scale α_n
         self.sqrt_one_minus_alphas_cumprod = (1 - self.alphas_cumprod).sqrt()  # σ_n
-        # q(x_{n−1} | x_n, x_0) = N(coef1 · x_0 + coef2 · x_n, β̃_n)  (Ho et al. eq. 6-7)
-        self.posterior_variance = betas * (1 - self.alphas_cumprod_prev) / (1 - self.alphas_cumprod)
-        # β̃_0 = 0; the log is clipped to β̃_1 as in iDDPM so learned variances stay finite.
-        first = self.posterior_variance[1] if n > 1 else betas[0]
-        self.posterior_log_variance_clipped = torch.log(
-            torch.cat([first.reshape(1), self.posterior_variance[1:]])
+        # q(x_{n−1} | x_n, x_0) per step n (Ho et al. eq. 6-7); step 0 goes into the data.
+        self.posterior = DDPMPosterior.from_transition(
+            alpha_s=self.alphas_cumprod_prev.sqrt(),
+            sigma_s_sq=1 - self.alphas_cumprod_prev,
+            alpha_ts=self.one_minus_betas.sqrt(),
+            sigma_ts_sq=betas,
+            sigma_t_sq=1 - self.alphas_cumprod,
         )
-        self.posterior_mean_coef1 = (
-            betas * self.alphas_cumprod_prev.sqrt() / (1 - self.alphas_cumprod)
-        )
-        self.posterior_mean_coef2 = (
-            (1 - self.alphas_cumprod_prev) * self.alphas.sqrt() / (1 - self.alphas_cumprod)
-        )
+        self.posterior_log_variance_clipped = self.posterior.log_variance_clipped()
 
     @classmethod
     def from_name(cls, name: str, num_steps: int, **kwargs: float) -> DiscreteSchedule:
