@@ -31,14 +31,6 @@ class GaussianPrior:
         elif self.std <= 0:
             raise ValueError(f"GaussianPrior.std must be positive, got {self.std}")
 
-    @property
-    def is_standard(self) -> bool:
-        return (
-            not isinstance(self.mean, Tensor)
-            and not isinstance(self.std, Tensor)
-            and (self.mean == 0.0 and self.std == 1.0)
-        )
-
     def check_shape(self, x: Tensor) -> None:
         """Raise a clear error if the prior's tensors cannot broadcast to ``x``."""
         for name in ("mean", "std"):

@@ -10,8 +10,6 @@ takes log Σ straight from the network.
 
 from __future__ import annotations
 
-import math
-
 import torch
 from torch import Tensor
 
@@ -37,8 +35,3 @@ def step_log_variance(
         frac = (variance_output + 1) / 2
         return frac * log_beta.to(variance_output) + (1 - frac) * log_beta_tilde.to(variance_output)
     raise ValueError(f"unknown variance type {variance!r}")
-
-
-def clipped_log(value: float, floor: float) -> float:
-    """log(value), with ``floor`` standing in where the value is 0 (β̃ at the last step)."""
-    return math.log(value) if value > 0 else math.log(floor)
