@@ -25,12 +25,11 @@ import numpy as np
 import torch
 
 from diffmm.audio.datadir import DataDir, load_utterance
-from diffmm.audio.features import load_stats
 from diffmm.audio.mel import get_mel_preset
 from diffmm.diffusion.config import DiffusionConfig, build_schedule
 from diffmm.metrics.audio import log_mel_l1, mr_stft_distance
 from diffmm.models.diffwave import DiffWave, DiffWaveConfig
-from diffmm.models.priorgrad import PriorGradStats, PriorGradVocoder
+from diffmm.models.priorgrad import PriorGradStats, priorgrad_diffusion
 from diffmm.models.vocoder import FAST_BETAS, Vocoder
 from diffmm.models.vocoder_training import UtteranceDataset, random_crops, vocoder_loss
 
@@ -69,13 +68,12 @@ def main() -> int:
     references = [
         load_utterance(DataDir.load("data/valid"), u, args.sample_rate) for u in valid.utt_ids
     ]
-    stats = load_stats("dump/train/stats")
-    priorgrad = PriorGradStats(preset, stats["energy_min"], stats["energy_max"])
+    priorgrad = PriorGradStats.from_stats("dump/train/stats", preset)
     schedule = build_schedule(DIFFUSION)
 
     torch.manual_seed(0)
     initial = DiffWave(MODEL).state_dict()
-    models = {"DiffWave": DiffWave(MODEL), "PriorGrad": PriorGradVocoder(MODEL)}
+    models = {"DiffWave": DiffWave(MODEL), "PriorGrad": DiffWave(MODEL)}
     results: dict[str, dict[int, dict]] = {name: {} for name in models}
     for name, model in models.items():
         model.load_state_dict(copy.deepcopy(initial))
@@ -83,6 +81,7 @@ def main() -> int:
         generator = torch.Generator().manual_seed(1)
         order = torch.Generator().manual_seed(2)
         prior = priorgrad if name == "PriorGrad" else None
+        diffusion = DIFFUSION if prior is None else priorgrad_diffusion(DIFFUSION)
         start = time.perf_counter()
         for step in range(1, args.train_steps + 1):
             picks = torch.randint(len(train), (BATCH,), generator=order).tolist()
@@ -93,7 +92,7 @@ def main() -> int:
                 generator,
             )
             loss = vocoder_loss(
-                model, audio, mel, schedule, DIFFUSION, priorgrad=prior,
+                model, audio, mel, schedule, diffusion, priorgrad=prior,
                 hop=preset.hop_length, mask=mask, generator=generator,
             ).loss.mean()  # fmt: skip
             optimizer.zero_grad()
@@ -101,7 +100,7 @@ def main() -> int:
             optimizer.step()
             if step in args.eval_at:
                 model.eval()
-                vocoder = Vocoder(model, DIFFUSION, preset, FAST_BETAS, prior)
+                vocoder = Vocoder(model, diffusion, preset, FAST_BETAS, prior)
                 results[name][step] = evaluate(vocoder, valid, references)
                 model.train()
                 print(f"{name} step {step}: {results[name][step]} "

@@ -20,7 +20,7 @@ from typing import Literal
 import torch
 from accelerate.utils import set_seed
 
-from diffmm.audio.features import PRESET_FILE, load_preset, load_stats
+from diffmm.audio.features import PRESET_FILE, load_preset
 from diffmm.audio.io import save_audio
 from diffmm.audio.mel import MelSpectrogram, check_same_preset, get_mel_preset
 from diffmm.bundle import export_bundle
@@ -29,7 +29,7 @@ from diffmm.diffusion.config import DiffusionConfig, build_denoiser, build_sched
 from diffmm.diffusion.samplers import generate
 from diffmm.errors import run_entry_point
 from diffmm.models.diffwave import DiffWave, DiffWaveConfig
-from diffmm.models.priorgrad import ENERGY_CLIP, STD_MIN, PriorGradStats, PriorGradVocoder
+from diffmm.models.priorgrad import ENERGY_CLIP, STD_MIN, PriorGradStats, priorgrad_diffusion
 from diffmm.models.vocoder import FAST_BETAS, Vocoder
 from diffmm.models.vocoder_training import (
     UtteranceDataset,
@@ -116,19 +116,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     valid_set = UtteranceDataset(cfg.data.valid_dir, preset, valid_feats)
 
-    priorgrad = None
+    priorgrad, diffusion = None, cfg.diffusion
     if cfg.prior.kind == "priorgrad":
-        stats = load_stats(cfg.data.stats)
-        priorgrad = PriorGradStats(
-            preset,
-            stats["energy_min"],
-            stats["energy_max"],
-            cfg.prior.energy_clip,
-            cfg.prior.std_min,
+        priorgrad = PriorGradStats.from_stats(
+            cfg.data.stats, preset, energy_clip=cfg.prior.energy_clip, std_min=cfg.prior.std_min
         )
+        diffusion = priorgrad_diffusion(cfg.diffusion)
     set_seed(cfg.trainer.seed)  # the initial weights: one config, one run
-    model = PriorGradVocoder(cfg.model) if priorgrad is not None else DiffWave(cfg.model)
-    schedule = build_schedule(cfg.diffusion)
+    model = DiffWave(cfg.model)
+    schedule = build_schedule(diffusion)
     crop_samples = cfg.data.crop_frames * hop if conditional else cfg.data.segment_length
 
     def loss_fn(net: torch.nn.Module, batch: list, generator: torch.Generator):
@@ -138,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
             audio,
             mel,
             schedule,
-            cfg.diffusion,
+            diffusion,
             priorgrad=priorgrad,
             hop=hop,
             mask=mask,
@@ -151,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
         """(generated waveform, reference mel) for the first held-out utterances."""
         count = min(cfg.eval.num_utterances, len(valid_set))
         mels = [valid_set[i][1][:, : cfg.eval.max_frames] for i in range(count)]
-        vocoder = Vocoder(net, cfg.diffusion, preset, cfg.eval.fast_betas, priorgrad)
+        vocoder = Vocoder(net, diffusion, preset, cfg.eval.fast_betas, priorgrad)
         waves = vocoder.vocode(
             mels, sampler=cfg.eval.sampler, generator=torch.Generator().manual_seed(step)
         )
@@ -197,29 +193,25 @@ def main(argv: list[str] | None = None) -> int:
     )
     trainer.train()
     if trainer.accelerator.is_main_process:
-        bundle_config = {
-            "model": config_to_dict(cfg.model),
-            "diffusion": config_to_dict(cfg.diffusion),
-            "mel_preset": preset.to_dict(),
-            "sample_rate": preset.sample_rate,
-            "hop": hop,
-            "fast_betas": cfg.eval.fast_betas,
-        }
-        if priorgrad is not None:
-            bundle_config["prior"] = {
-                "kind": "priorgrad",
-                "energy_clip": cfg.prior.energy_clip,
-                "std_min": cfg.prior.std_min,
+        bundle = Path(cfg.exp_dir) / "bundle"
+        if conditional:
+            vocoder = Vocoder(
+                trainer.ema_model(), diffusion, preset, cfg.eval.fast_betas, priorgrad
+            )
+            path = vocoder.export(bundle)
+        else:
+            bundle_config = {
+                "model": config_to_dict(cfg.model),
+                "diffusion": config_to_dict(cfg.diffusion),
+                "mel_preset": preset.to_dict(),
+                "sample_rate": preset.sample_rate,
+                "hop": hop,
+                "fast_betas": cfg.eval.fast_betas,
+                "data_shape": [1, cfg.data.segment_length],
             }
-        if not conditional:
-            bundle_config["data_shape"] = [1, cfg.data.segment_length]
-        path = export_bundle(
-            Path(cfg.exp_dir) / "bundle",
-            family="priorgrad" if priorgrad is not None else "diffwave",
-            config=bundle_config,
-            model=trainer.ema_model(),
-            tensors=priorgrad.to_tensors() if priorgrad is not None else None,
-        )
+            path = export_bundle(
+                bundle, family="diffwave", config=bundle_config, model=trainer.ema_model()
+            )
         print(f"exported bundle to {path}")
     trainer.close()
     return 0

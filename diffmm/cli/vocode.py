@@ -131,12 +131,11 @@ def read_npy(path: str | Path) -> np.ndarray:
 
 def run(args: argparse.Namespace) -> int:
     from diffmm.audio.io import save_audio
-    from diffmm.bundle import load
     from diffmm.models.vocoder import Vocoder
 
     if args.batch_size < 1:
         raise DiffmmError("--batch-size must be positive")
-    vocoder = Vocoder.from_bundle(load(args.bundle, device=args.device))
+    vocoder = Vocoder.from_bundle(args.bundle, device=args.device)
     fast = True if args.fast else None
     # a bad --steps/--fast fails here, before any file is read
     steps_per_batch = vocoder.schedule(args.steps, fast).grid(args.steps).num_steps

@@ -5,6 +5,10 @@ A network is called as ``net(x_t, model_time, **cond)`` with x_t in *data* coord
 according to its parameterization:
 
 - ``eps``:   ε̂, the standard-normal noise in whitened coordinates (z_t = α z_0 + σ ε);
+- ``eps_x``: ε̂_x = σ_prior ε̂, the same noise in data units (PriorGrad, Lee et al. 2022:
+  ε_x ~ N(0, Σ), Σ = diag σ_prior²). The denoiser divides by the σ_prior of the prior it is
+  handed, so the network never sees σ_prior but through x_t. Its loss target is usually
+  ``eps``: L_simple on ε̂ = ε̂_x / σ_prior is the paper's ‖ε_x − ε̂_x‖²_{Σ⁻¹};
 - ``x0``:    x̂_0 in data coordinates;
 - ``v``:     v̂ = α ε − σ z_0 (Salimans & Ho 2022), whitened;
 - ``score``: ∇_x log p_t(x_t) in data coordinates (NCSN, Grad-TTS).
@@ -25,9 +29,9 @@ from torch import Tensor
 
 from diffmm.diffusion.prior import STANDARD_NORMAL, GaussianPrior
 
-Parameterization = Literal["eps", "x0", "v", "score"]
+Parameterization = Literal["eps", "eps_x", "x0", "v", "score"]
 VarianceType = Literal["fixed_small", "fixed_large", "learned", "learned_range"]
-PARAMETERIZATIONS = ("eps", "x0", "v", "score")
+PARAMETERIZATIONS = ("eps", "eps_x", "x0", "v", "score")
 VARIANCE_TYPES = ("fixed_small", "fixed_large", "learned", "learned_range")
 
 
@@ -39,6 +43,11 @@ def expand_as(values: Tensor | float, x: Tensor) -> Tensor:
     if v.ndim == 0:
         return v
     return v.reshape(v.shape[0], *([1] * (x.ndim - 1)))
+
+
+def prior_std_like(prior: GaussianPrior, x: Tensor) -> Tensor:
+    """σ_prior as a tensor on x's device and in x's dtype (a scalar or broadcastable to x)."""
+    return torch.as_tensor(prior.std, device=x.device, dtype=x.dtype)
 
 
 @dataclass
@@ -72,8 +81,8 @@ def eps_x0_from_output(
     prior: GaussianPrior,
 ) -> tuple[Tensor, Tensor]:
     """(ε̂, ẑ_0) from a network output under any parameterization (α, σ already broadcast)."""
-    if parameterization == "eps":
-        eps = output
+    if parameterization in ("eps", "eps_x"):
+        eps = output if parameterization == "eps" else output / prior_std_like(prior, output)
         return eps, (z_t - sigma * eps) / alpha
     if parameterization == "x0":
         z0 = prior.whiten(output)
@@ -83,7 +92,7 @@ def eps_x0_from_output(
         return (sigma * z_t + alpha * output) / norm, (alpha * z_t - sigma * output) / norm
     if parameterization == "score":
         # score in x is score in z divided by σ_prior; score in z is −ε/σ_t.
-        eps = -sigma * output * torch.as_tensor(prior.std, device=output.device, dtype=output.dtype)
+        eps = -sigma * output * prior_std_like(prior, output)
         return eps, (z_t - sigma * eps) / alpha
     raise ValueError(f"unknown parameterization {parameterization!r}; known: {PARAMETERIZATIONS}")
 
@@ -99,12 +108,14 @@ def output_from_eps_x0(
     """The network output that a perfect model of this parameterization would give (training target)."""
     if parameterization == "eps":
         return eps
+    if parameterization == "eps_x":
+        return eps * prior_std_like(prior, eps)
     if parameterization == "x0":
         return prior.unwhiten(z0)
     if parameterization == "v":
         return alpha * eps - sigma * z0
     if parameterization == "score":
-        return -eps / (sigma * torch.as_tensor(prior.std, device=eps.device, dtype=eps.dtype))
+        return -eps / (sigma * prior_std_like(prior, eps))
     raise ValueError(f"unknown parameterization {parameterization!r}; known: {PARAMETERIZATIONS}")
 
 

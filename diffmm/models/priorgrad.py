@@ -14,26 +14,33 @@ in the bundle), energy_clip = 4 (the reference's ``max_energy_override``: the to
 normalisation is 4, not the training maximum, so outlier frames do not squash the rest) and
 std_min = 0.1. Each frame's σ is repeated over its ``hop`` samples. So σ ∈ [std_min, 1].
 
-The network predicts the noise in data units, ε_x ~ N(0, Σ), as in the paper; it returns
-ε = ε_x / σ, the whitened noise the engine regresses, so the engine's simple loss with the
-prior, ‖ε − ε̂‖², is PriorGrad's ‖ε_x − ε̂_x‖²_{Σ⁻¹}. Training noise (x_t = α x_0 + σ_t σ ε)
-and the sampler's starting noise come from the same prior through the engine's ``prior=``.
+The network is DiffWave's and predicts the noise in data units, ε̂_x with ε_x ~ N(0, Σ), as
+in the paper. σ reaches the computation once, as the engine's ``prior=``: it draws the
+training noise (x_t = α x_0 + σ_t σ ε) and the sampler's starting noise, and the denoiser's
+``eps_x`` parameterization reads the network output as ε̂_x and divides it by σ. The loss
+regresses the whitened ε (target ``eps``), so the engine's ‖ε − ε̂‖² is PriorGrad's
+‖ε_x − ε̂_x‖²_{Σ⁻¹} (``priorgrad_diffusion``, ``LOSS_TARGET``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 
 import torch
 from torch import Tensor
 
+from diffmm.audio.features import load_stats
 from diffmm.audio.mel import MelPreset, frame_energy
+from diffmm.diffusion.config import DiffusionConfig
 from diffmm.diffusion.prior import GaussianPrior
-from diffmm.models.diffwave import DiffWave, DiffWaveConfig
+from diffmm.models.diffwave import build_diffwave
 from diffmm.models.registry import register_family
 
 ENERGY_CLIP = 4.0  # PriorGrad reference code, max_energy_override
 STD_MIN = 0.1  # PriorGrad reference code, std_min
+NOISE_IN_DATA_UNITS = "eps_x"  # the network's ε̂_x = σ ε̂
+LOSS_TARGET = "eps"  # the whitened ε: the Σ⁻¹-weighted loss of the paper
 
 
 @dataclass(frozen=True)
@@ -86,6 +93,19 @@ class PriorGradStats:
         }
 
     @classmethod
+    def from_stats(
+        cls,
+        path: str | Path,
+        mel_preset: MelPreset,
+        *,
+        energy_clip: float | None = ENERGY_CLIP,
+        std_min: float = STD_MIN,
+    ) -> PriorGradStats:
+        """From the stage-3 statistics file (``diffmm.audio.features.save_stats``)."""
+        stats = load_stats(path)
+        return cls(mel_preset, stats["energy_min"], stats["energy_max"], energy_clip, std_min)
+
+    @classmethod
     def from_tensors(
         cls,
         mel_preset: MelPreset,
@@ -100,24 +120,32 @@ class PriorGradStats:
         return cls(mel_preset, energy_min, energy_max, energy_clip, std_min)
 
 
-class PriorGradVocoder(DiffWave):
-    """DiffWave whose raw output is ε̂_x (data units); returns ε̂ = ε̂_x / σ for the engine."""
+def priorgrad_diffusion(cfg: DiffusionConfig) -> DiffusionConfig:
+    """``cfg`` with the network output read as noise in data units (``eps_x``).
 
-    def forward(
-        self,
-        audio: Tensor,
-        steps: Tensor,
-        mel: Tensor | None = None,
-        condition: Tensor | None = None,
-        prior_std: Tensor | None = None,
-    ) -> Tensor:
-        if prior_std is None:
-            raise ValueError("a PriorGrad vocoder needs prior_std= (the prior's σ per sample)")
-        noise_in_data_units = super().forward(audio, steps, mel=mel, condition=condition)
-        return noise_in_data_units / prior_std.reshape(noise_in_data_units.shape)
+    Recipe configs say ``eps`` for a PriorGrad network, and so do the bundles exported before
+    the engine had ``eps_x``: the network then divided by σ itself, given σ a second time as
+    ``prior_std``. The weights are the same and the denoiser's division is the same float
+    operation, so ``eps`` maps to ``eps_x`` and such bundles vocode bit-identically. Other
+    parameterizations are refused: PriorGrad's network predicts noise.
+    """
+    if cfg.parameterization not in ("eps", NOISE_IN_DATA_UNITS):
+        raise ValueError(
+            f"a PriorGrad network predicts noise (parameterization eps), not "
+            f"{cfg.parameterization!r}"
+        )
+    return replace(cfg, parameterization=NOISE_IN_DATA_UNITS)
 
 
-@register_family("priorgrad")
-def build_priorgrad(config: dict) -> PriorGradVocoder:
-    """Rebuild the network from a bundle's (or recipe's) config dictionary."""
-    return PriorGradVocoder(DiffWaveConfig(**config["model"]))
+def check_priorgrad_diffusion(cfg: DiffusionConfig) -> None:
+    """A ``ValueError`` unless the denoiser reads the network as PriorGrad's ε̂_x."""
+    if cfg.parameterization != NOISE_IN_DATA_UNITS:
+        raise ValueError(
+            f"a PriorGrad network's output is noise in data units: its diffusion config needs "
+            f"parameterization {NOISE_IN_DATA_UNITS!r} (priorgrad_diffusion), not "
+            f"{cfg.parameterization!r}"
+        )
+
+
+# The network is DiffWave's: only the denoiser reads its output differently.
+register_family("priorgrad", build_diffwave)

@@ -1,9 +1,19 @@
-"""Mel → waveform with a DiffWave or PriorGrad bundle: the code behind ``diffmm vocode``.
+"""Mel → waveform with a DiffWave or PriorGrad bundle: the inference object of both families.
 
-A vocoder bundle's config holds ``model`` (DiffWaveConfig), ``diffusion``, ``mel_preset`` (the
-full preset dict: a mel made with any other preset is refused), ``sample_rate``, ``hop``,
-``fast_betas`` (DiffWave's 6-step inference schedule) and, for PriorGrad, ``prior``
-(energy_clip, std_min) with the training-set energy range as bundle tensors.
+``Vocoder`` owns the vocoder bundle schema: ``to_bundle_config`` writes it, ``export`` writes
+the bundle (the recipe's last step) and ``from_bundle`` reads it back (``diffmm vocode``). The
+bundle's ``config.yaml`` holds
+
+    model        DiffWaveConfig (n_mels set: the unconditional DiffWave is a
+                 ``diffmm.models.generation.DiffusionGenerator``)
+    diffusion    the DiffusionConfig; a PriorGrad network reads as ``eps_x`` (see
+                 ``priorgrad_diffusion`` for bundles that say ``eps``)
+    mel_preset   the full preset dict: a mel made with any other preset is refused
+    sample_rate, hop      the preset's, for readers of the file
+    fast_betas   DiffWave's 6-step inference schedule, or null
+    prior        PriorGrad only: {kind: priorgrad, energy_clip, std_min}
+
+and, for PriorGrad, the training-set energy range as the tensors ``energy_min``/``energy_max``.
 
 Utterances of a batch are padded to the longest with the batch's lowest mel value (silence)
 and each output is cropped back to frames × hop samples. The conditioner (upsampled mel and
@@ -14,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -21,49 +32,90 @@ import torch
 from torch import Tensor
 
 from diffmm.audio.mel import MelPreset, MelSpectrogram
+from diffmm.bundle import Bundle, export_bundle, open_bundle
+from diffmm.config import config_to_dict
 from diffmm.diffusion.config import DiffusionConfig, build_denoiser, build_schedule
 from diffmm.diffusion.prior import STANDARD_NORMAL
 from diffmm.diffusion.samplers import StepCallback, generate
 from diffmm.diffusion.schedules import DiscreteSchedule, NoiseSchedule
 from diffmm.errors import DiffmmError
 from diffmm.models.diffwave import DiffWave
-from diffmm.models.priorgrad import PriorGradStats
+from diffmm.models.priorgrad import PriorGradStats, check_priorgrad_diffusion, priorgrad_diffusion
 
 FAST_BETAS = [1e-4, 1e-3, 1e-2, 0.05, 0.2, 0.5]  # Kong et al. 2021, 6-step fast schedule
+VOCODER_FAMILIES = ("diffwave", "priorgrad")
 
 
 @dataclass
 class Vocoder:
+    """A mel-conditioned DiffWave; with ``priorgrad`` statistics, PriorGrad's vocoder, whose
+    ``diffusion`` must read the network as ε̂_x (``priorgrad_diffusion``)."""
+
     model: DiffWave
     diffusion: DiffusionConfig
     mel_preset: MelPreset
     fast_betas: list[float] | None = None
     priorgrad: PriorGradStats | None = None
 
+    def __post_init__(self) -> None:
+        if self.priorgrad is not None:
+            check_priorgrad_diffusion(self.diffusion)
+
+    @property
+    def family(self) -> str:
+        return "priorgrad" if self.priorgrad is not None else "diffwave"
+
+    def to_bundle_config(self) -> dict[str, Any]:
+        """The ``config.yaml`` of a vocoder bundle (see the module docstring)."""
+        config: dict[str, Any] = {
+            "model": config_to_dict(self.model.cfg),
+            "diffusion": config_to_dict(self.diffusion),
+            "mel_preset": self.mel_preset.to_dict(),
+            "sample_rate": self.sample_rate,
+            "hop": self.hop,
+            "fast_betas": None if self.fast_betas is None else list(self.fast_betas),
+        }
+        if self.priorgrad is not None:
+            config["prior"] = {
+                "kind": "priorgrad",
+                "energy_clip": self.priorgrad.energy_clip,
+                "std_min": self.priorgrad.std_min,
+            }
+        return config
+
+    def export(self, path: str | Path) -> Path:
+        """Write this vocoder as a bundle at ``path``; returns ``path``."""
+        return export_bundle(
+            path,
+            family=self.family,
+            config=self.to_bundle_config(),
+            model=self.model,
+            tensors=self.priorgrad.to_tensors() if self.priorgrad is not None else None,
+        )
+
     @classmethod
-    def from_bundle(cls, bundle: Any) -> Vocoder:
-        """From a loaded ``diffwave``/``priorgrad`` bundle (``diffmm.bundle.load``)."""
+    def from_bundle(
+        cls, bundle: Bundle | str | Path, *, device: str | torch.device = "cpu"
+    ) -> Vocoder:
+        """From a ``diffwave``/``priorgrad`` bundle directory, or one loaded already."""
+        bundle = open_bundle(bundle, VOCODER_FAMILIES, device=device)
         config = bundle.config
-        if bundle.family not in ("diffwave", "priorgrad") or "mel_preset" not in config:
+        if "mel_preset" not in config:
             raise DiffmmError(f"bundle {bundle.path} is not a mel-conditioned vocoder")
         if not bundle.model.conditional:
             raise DiffmmError(
                 f"bundle {bundle.path} is an unconditional DiffWave: use `diffmm sample`"
             )
         preset = MelPreset.from_dict(config["mel_preset"])
+        diffusion = DiffusionConfig.from_dict(config["diffusion"])
         priorgrad = None
         if bundle.family == "priorgrad":
             prior = config["prior"]
             priorgrad = PriorGradStats.from_tensors(
                 preset, bundle.tensors, prior["energy_clip"], prior["std_min"]
             )
-        return cls(
-            bundle.model,
-            DiffusionConfig.from_dict(config["diffusion"]),
-            preset,
-            config.get("fast_betas"),
-            priorgrad,
-        )
+            diffusion = priorgrad_diffusion(diffusion)
+        return cls(bundle.model, diffusion, preset, config.get("fast_betas"), priorgrad)
 
     @property
     def hop(self) -> int:
@@ -130,11 +182,8 @@ class Vocoder:
         schedule = self.schedule(steps, fast)
         frames = [m.shape[-1] for m in mels]
         batch = pad_mels(mels).to(self.device)
-        prior = STANDARD_NORMAL
+        prior = STANDARD_NORMAL if self.priorgrad is None else self.priorgrad.prior(batch, self.hop)
         cond: dict[str, Tensor] = {}
-        if self.priorgrad is not None:
-            prior = self.priorgrad.prior(batch, self.hop)
-            cond["prior_std"] = prior.std
         with torch.no_grad():
             if cache_condition:
                 cond["condition"] = self.model.condition(batch)

@@ -17,21 +17,24 @@ from torch import Tensor, nn
 from torch.utils.data import Dataset
 
 from diffmm.audio.datadir import DataDir, load_utterance
-from diffmm.audio.features import read_feats_scp
-from diffmm.audio.mel import MelPreset
+from diffmm.audio.features import PRESET_FILE, load_preset, read_feats_scp
+from diffmm.audio.mel import MelPreset, check_same_preset
 from diffmm.diffusion.config import DiffusionConfig, build_denoiser
 from diffmm.diffusion.losses import simple_loss
 from diffmm.diffusion.losses.output import LossOutput
 from diffmm.diffusion.prior import STANDARD_NORMAL
 from diffmm.diffusion.schedules import NoiseSchedule
 from diffmm.errors import DiffmmError
-from diffmm.models.priorgrad import PriorGradStats
+from diffmm.models.priorgrad import LOSS_TARGET, PriorGradStats, check_priorgrad_diffusion
 
 Utterance = tuple[Tensor, Tensor | None]  # audio (samples,), mel (n_mels, frames) or None
 
 
 class UtteranceDataset(Dataset):
-    """(audio, mel) per utterance of a Kaldi data dir; mel None when no feats.scp is given."""
+    """(audio, mel) per utterance of a Kaldi data dir; mel None when no feats.scp is given.
+
+    Features whose dump records another mel preset than ``preset`` are refused.
+    """
 
     def __init__(
         self,
@@ -41,6 +44,9 @@ class UtteranceDataset(Dataset):
         *,
         cache: bool = False,
     ) -> None:
+        if feats_scp is not None and (Path(feats_scp).parent / PRESET_FILE).is_file():
+            dumped = load_preset(Path(feats_scp).parent / PRESET_FILE)
+            check_same_preset(preset, dumped, what=str(feats_scp))
         self.data = DataDir.load(data_dir)
         self.preset = preset
         self.feats = read_feats_scp(feats_scp) if feats_scp is not None else None
@@ -127,20 +133,22 @@ def vocoder_loss(
     norm: str = "l2",
     generator: torch.Generator | None = None,
 ) -> LossOutput:
-    """L_simple on waveforms; with PriorGrad statistics, under the energy prior (Σ⁻¹-weighted)."""
-    prior = STANDARD_NORMAL
+    """L_simple on waveforms; with PriorGrad statistics, under the energy prior (Σ⁻¹-weighted:
+    the network's ε̂_x is regressed as the whitened ε̂, see ``diffmm.models.priorgrad``)."""
+    prior, target = STANDARD_NORMAL, None
     cond: dict[str, Tensor] = {} if mel is None else {"mel": mel}
     if priorgrad is not None:
         if mel is None:
             raise ValueError("the PriorGrad prior needs the mel of each crop")
-        prior = priorgrad.prior(mel, hop)
-        cond["prior_std"] = prior.std
+        check_priorgrad_diffusion(diffusion)
+        prior, target = priorgrad.prior(mel, hop), LOSS_TARGET
     return simple_loss(
         build_denoiser(net, diffusion),
         audio,
         schedule,
         prior=prior,
         cond=cond,
+        target=target,
         mask=mask,
         norm=norm,
         generator=generator,
