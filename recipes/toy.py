@@ -19,13 +19,12 @@ import torch
 from accelerate.utils import set_seed
 from torch.utils.data import TensorDataset
 
-from diffmm.bundle import export_bundle
 from diffmm.config import config_from_command_line, config_to_dict
 from diffmm.diffusion.config import DiffusionConfig, build_denoiser, build_schedule
 from diffmm.diffusion.losses import simple_loss
-from diffmm.diffusion.samplers import generate
 from diffmm.errors import DiffmmError, run_entry_point
 from diffmm.metrics import sliced_wasserstein
+from diffmm.models.generation import DiffusionGenerator
 from diffmm.models.toy import ToyMLP, ToyModelConfig
 from diffmm.toy.plot import save_scatter
 from diffmm.training import Trainer, TrainerConfig
@@ -83,16 +82,12 @@ def main(argv: list[str] | None = None) -> int:
         )
         return out.loss.mean(), {}
 
+    def generator(net: torch.nn.Module) -> DiffusionGenerator:
+        return DiffusionGenerator("toy", net, cfg.diffusion, (cfg.model.dim,))
+
     def draw(net: torch.nn.Module, seed: int) -> torch.Tensor:
-        with torch.no_grad():
-            return generate(
-                build_denoiser(net, cfg.diffusion),
-                schedule,
-                (cfg.eval.num_samples, cfg.model.dim),
-                sampler=cfg.eval.sampler,
-                num_steps=cfg.eval.num_steps,
-                generator=torch.Generator().manual_seed(seed),
-            )
+        n, sampler, steps = cfg.eval.num_samples, cfg.eval.sampler, cfg.eval.num_steps
+        return generator(net).sample(n, sampler=sampler, steps=steps, batch_size=n, seed=seed)
 
     def val_fn(net: torch.nn.Module, step: int) -> dict[str, float]:
         samples = draw(net, seed=step)
@@ -119,17 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     trainer.train()
     if trainer.accelerator.is_main_process:
-        bundle_config = {
-            "model": config_to_dict(cfg.model),
-            "diffusion": config_to_dict(cfg.diffusion),
-            "data_shape": [cfg.model.dim],
-        }
-        path = export_bundle(
-            Path(cfg.exp_dir) / "bundle",
-            family="toy",
-            config=bundle_config,
-            model=trainer.ema_model(),
-        )
+        path = generator(trainer.ema_model()).export(Path(cfg.exp_dir) / "bundle")
         print(f"exported bundle to {path}")
     trainer.close()
     return 0

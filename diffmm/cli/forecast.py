@@ -70,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
     from tqdm.auto import tqdm
 
     from diffmm.models.forecaster import Forecaster
-    from diffmm.timeseries.evaluation import write_metrics
+    from diffmm.timeseries.evaluation import metrics_line, write_metrics
     from diffmm.timeseries.forecast import TABLE_SUFFIXES, Forecast
 
     if args.output is None and args.samples_npy is None and args.metrics is None:
@@ -117,10 +117,7 @@ def run(args: argparse.Namespace) -> int:
     if args.metrics is not None:
         metrics = forecast.evaluate()
         write_metrics(args.metrics, metrics)
-        print(
-            f"CRPS-sum {metrics['CRPS-sum']:.4f}  CRPS {metrics['CRPS']:.4f}  "
-            f"energy score {metrics['energy_score']:.4g}  ({metrics['num_windows']} windows)"
-        )
+        print(metrics_line(metrics))
     if args.plot is not None:
         forecast.fan_chart(args.plot, title=plot_title(args.bundle))
     w, s, p, _ = forecast.samples.shape

@@ -121,6 +121,14 @@ def evaluate(
     }
 
 
+def metrics_line(metrics: dict) -> str:
+    """One line for a log: CRPS-sum, CRPS and energy score, and over how many windows."""
+    return (
+        f"CRPS-sum {metrics['CRPS-sum']:.4f}  CRPS {metrics['CRPS']:.4f}  "
+        f"energy score {metrics['energy_score']:.4g}  ({metrics['num_windows']} windows)"
+    )
+
+
 def write_metrics(path: str | Path, metrics: dict) -> None:
     """``metrics`` as indented JSON (numpy scalars converted)."""
     plain = {

