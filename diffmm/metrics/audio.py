@@ -4,7 +4,8 @@ Each metric is a function of (reference, generated, sample_rate) with mono float
 lengths that differ are trimmed to the shorter with a warning (``prepare_pair``).
 
 - ``log_mel_l1``: mean |log-mel_ref − log-mel_gen| with a mel preset (default ``hifigan``:
-  natural log of the magnitude mel clamped at 1e-5), the L1 that HiFi-GAN reports.
+  natural log of the magnitude mel clamped at 1e-5), the L1 that HiFi-GAN reports;
+  ``log_mel_l1_to_mel`` scores a waveform against the mel it was vocoded from.
 - ``mr_stft_distance``: the multi-resolution STFT loss of Parallel WaveGAN (Yamamoto et al.
   2020): spectral convergence ‖|S_ref| − |S_gen|‖_F / ‖|S_ref|‖_F plus the mean absolute
   log-magnitude difference, averaged over (n_fft, hop, win) = (1024, 120, 600),
@@ -82,7 +83,18 @@ def log_mel_l1(
     """Mean absolute difference of the two log-mel spectrograms."""
     reference, generated, sample_rate = prepare_pair(reference, generated, sample_rate)
     preset = mel_preset_for(preset, sample_rate)
-    return float(np.mean(np.abs(log_mel(reference, preset) - log_mel(generated, preset))))
+    return log_mel_l1_to_mel(log_mel(reference, preset), generated, preset)
+
+
+def log_mel_l1_to_mel(reference_mel: np.ndarray, generated: np.ndarray, preset: MelPreset) -> float:
+    """Mean |reference log-mel − log-mel of ``generated``| over the frames both have.
+
+    The reference is a (n_mels, frames) log-mel made with ``preset``: a vocoder's output scored
+    against its input, whose centred STFT gives the waveform one frame more.
+    """
+    generated_mel = log_mel(generated, preset)
+    frames = min(reference_mel.shape[-1], generated_mel.shape[-1])
+    return float(np.mean(np.abs(reference_mel[:, :frames] - generated_mel[:, :frames])))
 
 
 def stft_magnitude(wav: torch.Tensor, n_fft: int, hop: int, win: int) -> torch.Tensor:

@@ -100,12 +100,12 @@ class Vocoder:
         """From a ``diffwave``/``priorgrad`` bundle directory, or one loaded already."""
         bundle = open_bundle(bundle, VOCODER_FAMILIES, device=device)
         config = bundle.config
-        if "mel_preset" not in config:
-            raise DiffmmError(f"bundle {bundle.path} is not a mel-conditioned vocoder")
         if not bundle.model.conditional:
             raise DiffmmError(
                 f"bundle {bundle.path} is an unconditional DiffWave: use `diffmm sample`"
             )
+        if "mel_preset" not in config:
+            raise DiffmmError(f"bundle {bundle.path} is not a mel-conditioned vocoder")
         preset = MelPreset.from_dict(config["mel_preset"])
         diffusion = DiffusionConfig.from_dict(config["diffusion"])
         priorgrad = None

@@ -1,4 +1,5 @@
-"""Training pieces of the DiffWave/PriorGrad recipe: utterances, random crops, the loss.
+"""Training pieces of the DiffWave/PriorGrad recipe: config checks, utterances, random crops,
+the loss, and the inference object a trained network becomes.
 
 Items are whole utterances (audio cut or zero-padded to frames × hop samples, and the mel);
 the random crop is drawn inside the loss from the trainer's generator, so a resumed run draws
@@ -9,6 +10,8 @@ the padding is masked out of the loss.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -19,15 +22,55 @@ from torch.utils.data import Dataset
 from diffmm.audio.datadir import DataDir, load_utterance
 from diffmm.audio.features import PRESET_FILE, load_preset, read_feats_scp
 from diffmm.audio.mel import MelPreset, check_same_preset
+from diffmm.config import ConfigError
 from diffmm.diffusion.config import DiffusionConfig, build_denoiser
 from diffmm.diffusion.losses import simple_loss
 from diffmm.diffusion.losses.output import LossOutput
 from diffmm.diffusion.prior import STANDARD_NORMAL
 from diffmm.diffusion.schedules import NoiseSchedule
 from diffmm.errors import DiffmmError
+from diffmm.models.diffwave import DiffWave, DiffWaveConfig
+from diffmm.models.generation import DiffusionGenerator
 from diffmm.models.priorgrad import LOSS_TARGET, PriorGradStats, check_priorgrad_diffusion
+from diffmm.models.vocoder import Vocoder
 
 Utterance = tuple[Tensor, Tensor | None]  # audio (samples,), mel (n_mels, frames) or None
+CropLoss = Callable[[nn.Module, list[Utterance], torch.Generator], tuple[Tensor, dict[str, float]]]
+
+
+def check_vocoder_config(model: DiffWaveConfig, preset: MelPreset, *, priorgrad: bool) -> None:
+    """A ``ConfigError`` for a network that does not fit the mel preset, or for PriorGrad
+    without a mel."""
+    if model.hop != preset.hop_length:
+        raise ConfigError(f"model.hop={model.hop} but the mel preset's hop is {preset.hop_length}")
+    if model.n_mels is not None and model.n_mels != preset.n_mels:
+        raise ConfigError(f"model.n_mels={model.n_mels} but the mel preset has {preset.n_mels}")
+    if priorgrad and model.n_mels is None:
+        raise ConfigError("prior.kind=priorgrad needs a mel-conditioned model (model.n_mels)")
+
+
+@dataclass(frozen=True)
+class WaveformSpec:
+    """All but the weights of a recipe's trained network: a mel-conditioned DiffWave becomes a
+    ``Vocoder`` (PriorGrad's with ``priorgrad``), an unconditional one a ``DiffusionGenerator``
+    of ``segment_length``-sample clips. Validation, samples and the exported bundle use it."""
+
+    diffusion: DiffusionConfig
+    mel_preset: MelPreset
+    fast_betas: list[float] | None = None
+    priorgrad: PriorGradStats | None = None
+    segment_length: int = 16000
+
+    def inference(self, net: DiffWave) -> Vocoder | DiffusionGenerator:
+        if net.conditional:
+            return Vocoder(net, self.diffusion, self.mel_preset, self.fast_betas, self.priorgrad)
+        return DiffusionGenerator(
+            "diffwave",
+            net,
+            self.diffusion,
+            (1, self.segment_length),
+            self.mel_preset.sample_rate,
+        )
 
 
 class UtteranceDataset(Dataset):
@@ -153,3 +196,36 @@ def vocoder_loss(
         norm=norm,
         generator=generator,
     )
+
+
+def crop_loss(
+    schedule: NoiseSchedule,
+    diffusion: DiffusionConfig,
+    crop_samples: int,
+    hop: int,
+    *,
+    priorgrad: PriorGradStats | None = None,
+    norm: str = "l2",
+) -> CropLoss:
+    """The trainer's loss function: one random crop of ``crop_samples`` per utterance (on a
+    frame boundary when the utterances carry mels), then ``vocoder_loss`` over the batch."""
+
+    def loss_fn(
+        net: nn.Module, batch: list[Utterance], generator: torch.Generator
+    ) -> tuple[Tensor, dict[str, float]]:
+        audio, mel, mask = random_crops(batch, crop_samples, hop, generator)
+        out = vocoder_loss(
+            net,
+            audio,
+            mel,
+            schedule,
+            diffusion,
+            priorgrad=priorgrad,
+            hop=hop,
+            mask=mask,
+            norm=norm,
+            generator=generator,
+        )
+        return out.loss.mean(), {}
+
+    return loss_fn
