@@ -47,7 +47,7 @@ class DiffusionConfig:
     num_scales: int | None = None  # ve: NCSN's discrete ladder of noise levels
     ve_time_input: Literal["sigma", "log_sigma", "t", "index"] = "sigma"
     rho: float = 7.0  # edm grid
-    parameterization: Literal["eps", "x0", "v", "score"] = "eps"
+    parameterization: Literal["eps", "eps_x", "x0", "v", "score"] = "eps"  # eps_x: PriorGrad
     variance: Literal["fixed_small", "fixed_large", "learned", "learned_range"] = "fixed_small"
     clip_x0: list[float] | None = None  # [low, high] in data units, e.g. [-1, 1] for images
 
