@@ -1,1 +1,43 @@
-"""Image I/O and presentation (CIFAR-10 / IDX loaders arrive with the image recipe)."""
+"""Image data: CIFAR-10 batches, IDX (MNIST/Fashion-MNIST), image folders, tar shards, grids.
+
+Every loader returns ``LabelledImages`` (uint8 NHWC); ``ImageDataset`` maps them to the
+model's x ∈ [−1, 1] with ``uint8_to_signed``, the levels of the discretized Gaussian decoder.
+The tar-shard functions need the optional ``webdataset`` package only when called.
+"""
+
+from diffmm.vision.cifar10 import load_cifar10
+from diffmm.vision.dataset import ImageDataset
+from diffmm.vision.flip import random_horizontal_flip
+from diffmm.vision.grid import image_grid, save_image_grid
+from diffmm.vision.idx import (
+    FASHION_MNIST_CLASSES,
+    MNIST_CLASSES,
+    load_idx_images,
+    load_idx_split,
+    read_idx,
+)
+from diffmm.vision.image_folder import load_image_folder
+from diffmm.vision.labelled_images import LabelledImages
+from diffmm.vision.padding import pad_images
+from diffmm.vision.pixels import signed_to_uint8, uint8_to_signed
+from diffmm.vision.shards import image_shards_dataset, write_image_shards
+
+__all__ = [
+    "FASHION_MNIST_CLASSES",
+    "MNIST_CLASSES",
+    "ImageDataset",
+    "LabelledImages",
+    "image_grid",
+    "image_shards_dataset",
+    "load_cifar10",
+    "load_idx_images",
+    "load_idx_split",
+    "load_image_folder",
+    "pad_images",
+    "random_horizontal_flip",
+    "read_idx",
+    "save_image_grid",
+    "signed_to_uint8",
+    "uint8_to_signed",
+    "write_image_shards",
+]
