@@ -9,9 +9,10 @@ GluonTS JSON lines). The last ``data.num_val_windows`` rolling windows of the tr
 held out: the model trains on the range before them, and every ``trainer.val_every`` steps the
 EMA weights forecast them (few paths, a fast sampler) for the validation CRPS-sum. The EMA
 weights with the best validation CRPS-sum are kept in ``<exp_dir>/best/`` and exported as the
-bundle (the final EMA weights when validation never ran). The bundle holds the frequency, lags,
-context/prediction length, series names, the number of time features, the public-holiday
-region (``forecast.holidays``) and the named holidays that got a feature: all inference needs.
+bundle (the final EMA weights when validation never ran). The bundle (``TimeGradPredictor``)
+holds the frequency, lags, context/prediction length, series names and the time features: the
+public-holiday region (``forecast.holidays``), the named holidays that got a feature and their
+dates, resolved now, so inference needs neither the training data nor the ``holidays`` package.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from diffmm.models.timegrad import TimeGrad, TimeGradModelConfig, training_loss
 from diffmm.models.timegrad_predictor import TimeGradPredictor, timegrad_config_for
 from diffmm.timeseries import TrainingWindows, hold_out, rolling_windows
 from diffmm.timeseries.config import ForecastConfig, SeriesDataConfig
-from diffmm.timeseries.evaluation import evaluate
+from diffmm.timeseries.forecast import Forecast, ForecastWindows
 from diffmm.training import Trainer, TrainerConfig
 
 
@@ -61,28 +62,17 @@ def main(argv: list[str] | None = None) -> int:
     cfg = config_from_command_line(TimeGradRecipeConfig, __doc__, argv)
 
     series, dataset_horizon = cfg.data.load()
-    p = cfg.forecast.horizon(dataset_horizon)
-    n_val = cfg.data.num_val_windows
+    p, n_val = cfg.forecast.horizon(dataset_horizon), cfg.data.num_val_windows
     fit = hold_out(series, n_val, p)[0]
-    val_histories, val_targets, val_starts = (
-        rolling_windows(series, n_val, p) if n_val else ([],) * 3
-    )
-    features = cfg.forecast.time_features(fit)
-    lags = cfg.forecast.lags_for(series.freq)
+    val = ForecastWindows(*rolling_windows(series, n_val, p)[:2], p) if n_val else None
+    features, lags = cfg.forecast.time_features(fit), cfg.forecast.lags_for(series.freq)
     net_cfg = timegrad_config_for(cfg.model, series, features, p, cfg.forecast.context_length, lags)
-    windows = TrainingWindows(
-        fit,
-        net_cfg.context_length,
-        p,
-        lags,
-        features=features,
-        num_windows=cfg.data.num_train_windows,
-        seed=cfg.trainer.seed,
-    )
+    draws = {"num_windows": cfg.data.num_train_windows, "seed": cfg.trainer.seed}
+    windows = TrainingWindows(fit, net_cfg.context_length, p, lags, features=features, **draws)
     print(
         f"TimeGrad: {series.num_series} series at {series.freq}, context {net_cfg.context_length}, "
-        f"horizon {p}, lags {lags}, {features.num_features} time features; "
-        f"{len(windows)} training windows, {len(val_histories)} validation windows"
+        f"horizon {p}, lags {lags}, {features.num_features} time features; {len(windows)} "
+        f"training windows, {len(val.histories) if val else 0} validation windows"
     )
     schedule = build_schedule(cfg.diffusion)
     set_seed(cfg.trainer.seed)  # the initial weights: one config, one run
@@ -91,21 +81,17 @@ def main(argv: list[str] | None = None) -> int:
     def predictor(net: torch.nn.Module, **checkpoint) -> TimeGradPredictor:
         return TimeGradPredictor(net, cfg.diffusion, features, list(series.item_ids), checkpoint)
 
-    val_batch = predictor(model).inference_batch(val_histories, p) if val_histories else None
+    val_batch = predictor(model).inference_batch(val.histories, p) if val else None
 
     def loss_fn(net: torch.nn.Module, batch: dict, generator: torch.Generator):
         loss = training_loss(net, batch, schedule, build_denoiser(net, cfg.diffusion), generator)
         return loss, {}
 
     def val_fn(net: torch.nn.Module, step: int) -> dict[str, float]:
-        samples = predictor(net).sample_batch(
-            val_batch,
-            num_samples=cfg.val.num_samples,
-            sampler=cfg.val.sampler,
-            steps=cfg.val.num_steps,
-            generator=torch.Generator(next(net.parameters()).device).manual_seed(cfg.val.seed),
-        )
-        metrics = evaluate(samples, val_targets, val_starts, series.freq)
+        generator = torch.Generator(next(net.parameters()).device).manual_seed(cfg.val.seed)
+        options = {"sampler": cfg.val.sampler, "steps": cfg.val.num_steps, "generator": generator}
+        paths = predictor(net).sample_batch(val_batch, num_samples=cfg.val.num_samples, **options)
+        metrics = Forecast(val, paths, series.item_ids).evaluate()
         return {"crps_sum": metrics["CRPS-sum"], "energy_score": metrics["energy_score"]}
 
     trainer = Trainer(
@@ -114,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         windows,
         cfg.trainer,
         cfg.exp_dir,
-        val_fn=val_fn if val_batch is not None and cfg.trainer.val_every else None,
+        val_fn=val_fn if val and cfg.trainer.val_every else None,
         resolved_config=config_to_dict(cfg),
         keep_best="crps_sum",
     )
