@@ -10,12 +10,8 @@ is forecast on its test windows (the paper's rolling evaluation).
 Output (``-o``, .csv or .parquet), long format: item_id, timestamp, mean and the quantiles
 0.05, 0.10, ..., 0.95 of the sample paths, one row per series and step. ``--samples-npy`` keeps
 the raw paths (W, S, P, D); ``--plot`` draws a fan chart of the summed series and a few series.
-``--score-samples`` scores paths written earlier (no sampling).
-
-Several bundles (e.g. one recipe trained with several seeds) are pooled into one forecast, a deep
-ensemble (Lakshminarayanan et al. 2017): the ``--num-samples`` paths are split evenly among them,
-member k sampling with seed ``--seed`` + k. They must share the series, their order and the
-frequency; their networks, context lengths and lags may differ.
+``--score-samples`` scores paths written earlier (no sampling). Several bundles are pooled into
+one forecast, a deep ensemble (``diffmm.models.forecaster.Forecaster``, the code behind this).
 """
 
 from __future__ import annotations
