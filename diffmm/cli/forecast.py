@@ -17,12 +17,15 @@ one forecast, a deep ensemble (``diffmm.models.forecaster.Forecaster``, the code
 from __future__ import annotations
 
 import argparse
+import time
 from pathlib import Path
 
 import numpy as np
 
+from diffmm.cli.options import add_precision_option
 from diffmm.diffusion.samplers import SAMPLERS
 from diffmm.errors import DiffmmError
+from diffmm.models.precision import check_precision
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -51,6 +54,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--window-batch", type=int, default=8, help="windows sampled together")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="cpu")
+    add_precision_option(parser)
     parser.set_defaults(run=run)
 
 
@@ -80,6 +84,7 @@ def run(args: argparse.Namespace) -> int:
             f"--num-samples {args.num_samples} is fewer than one path for each of "
             f"{len(args.bundle)} bundles"
         )
+    check_precision(args.dtype, args.device)
     forecaster = Forecaster.from_bundles(args.bundle, device=args.device)
     windows = forecaster.read(
         args.input,
@@ -90,10 +95,12 @@ def run(args: argparse.Namespace) -> int:
     )
     if args.metrics is not None and windows.targets is None:
         raise DiffmmError("--metrics needs known truth: use --windows N or a dataset folder")
+    timing = ""
     if args.score_samples is not None:
         forecast = Forecast(windows, np.load(args.score_samples), forecaster.item_ids)
     else:
         total = len(windows.histories) * len(forecaster.members)
+        start = time.perf_counter()
         with tqdm(total=total, desc="forecast", unit="window") as bar:
             forecast = forecaster.sample(
                 windows,
@@ -102,9 +109,11 @@ def run(args: argparse.Namespace) -> int:
                 steps=args.steps,
                 spacing=args.spacing,
                 seed=args.seed,
+                dtype=args.dtype,
                 window_batch=args.window_batch,
                 on_batch=bar.update,
             )
+        timing = f" in {time.perf_counter() - start:.2f} s ({args.device}, {args.dtype})"
         if args.samples_npy is not None:
             Path(args.samples_npy).parent.mkdir(parents=True, exist_ok=True)
             np.save(args.samples_npy, forecast.samples.astype(np.float32))
@@ -117,5 +126,5 @@ def run(args: argparse.Namespace) -> int:
     if args.plot is not None:
         forecast.fan_chart(args.plot, title=plot_title(args.bundle))
     w, s, p, _ = forecast.samples.shape
-    print(f"forecast {w} window(s) x {s} paths x {p} steps")
+    print(f"forecast {w} window(s) x {s} paths x {p} steps{timing}")
     return 0

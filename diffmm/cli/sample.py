@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import time
 from pathlib import Path
 
 import numpy as np
 from tqdm.auto import tqdm
 
+from diffmm.cli.options import add_precision_option
 from diffmm.diffusion.samplers import SAMPLERS
 from diffmm.errors import DiffmmError
+from diffmm.models.precision import check_precision
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -41,6 +44,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="cpu")
+    add_precision_option(parser)
     parser.set_defaults(run=run)
 
 
@@ -89,6 +93,8 @@ def run(args: argparse.Namespace) -> int:
     ):
         raise DiffmmError(f"output must end in .npy or .png, got {output.name}")
     generator.check_request(args.steps, args.spacing, args.class_label)
+    check_precision(args.dtype, args.device)
+    start = time.perf_counter()
     with tqdm(total=args.num_samples, desc="sampling", unit="sample") as bar:
         samples = generator.sample(
             args.num_samples,
@@ -98,11 +104,16 @@ def run(args: argparse.Namespace) -> int:
             class_label=args.class_label,
             batch_size=args.batch_size,
             seed=args.seed,
+            dtype=args.dtype,
             on_batch=bar.update,
         ).numpy()
+    seconds = time.perf_counter() - start
     if output.suffix in (".npy", ".png"):
         write_samples(output, samples)
     else:
         write_wavs(output, samples, generator.sample_rate)
-    print(f"wrote {len(samples)} samples of shape {generator.data_shape} to {args.output}")
+    print(
+        f"wrote {len(samples)} samples of shape {generator.data_shape} to {args.output} in "
+        f"{seconds:.2f} s ({len(samples) / seconds:.1f} samples/s; {args.device}, {args.dtype})"
+    )
     return 0

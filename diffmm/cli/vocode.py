@@ -24,8 +24,10 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from diffmm.cli.options import add_precision_option
 from diffmm.diffusion.samplers import SAMPLERS
 from diffmm.errors import DiffmmError
+from diffmm.models.precision import check_precision
 
 if TYPE_CHECKING:
     from torch import Tensor
@@ -58,6 +60,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="cpu")
+    add_precision_option(parser)
     parser.set_defaults(run=run)
 
 
@@ -136,6 +139,7 @@ def run(args: argparse.Namespace) -> int:
     if args.batch_size < 1:
         raise DiffmmError("--batch-size must be positive")
     vocoder = Vocoder.from_bundle(args.bundle, device=args.device)
+    check_precision(args.dtype, args.device)
     fast = True if args.fast else None
     # a bad --steps/--fast fails here, before any file is read
     steps_per_batch = vocoder.schedule(args.steps, fast).grid(args.steps).num_steps
@@ -169,6 +173,7 @@ def run(args: argparse.Namespace) -> int:
                 fast=fast,
                 generator=generator,
                 callback=lambda _: bar.update(1),
+                dtype=args.dtype,
             )
             seconds_of_compute += time.perf_counter() - start
             for (utt, _), wave in zip(batch, waves):
@@ -177,7 +182,7 @@ def run(args: argparse.Namespace) -> int:
     rtf = seconds_of_compute / max(seconds_of_audio, 1e-9)
     print(
         f"wrote {len(mels)} files to {out_dir}: {seconds_of_audio:.2f} s of audio in "
-        f"{seconds_of_compute:.2f} s, real-time factor {rtf:.3f} ({args.device})"
+        f"{seconds_of_compute:.2f} s, real-time factor {rtf:.3f} ({args.device}, {args.dtype})"
     )
     if failures:
         print(f"diffmm vocode: {len(failures)} of {len(sources)} inputs failed:", file=sys.stderr)

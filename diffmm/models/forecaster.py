@@ -201,11 +201,13 @@ class Forecaster:
         steps: int | None = None,
         spacing: str | None = None,
         seed: int = 0,
+        dtype: str = "fp32",
         window_batch: int = 8,
         on_batch: Callable[[int], None] | None = None,
     ) -> Forecast:
         """Paths (W, S, P, D) of every member pooled along S; member k draws from a generator
-        seeded with ``seed`` + k. ``on_batch(n)`` after each batch of n windows of a member."""
+        seeded with ``seed`` + k; ``dtype`` is the networks' precision (fp32, bf16, fp16).
+        ``on_batch(n)`` after each batch of n windows of a member."""
         counts = paths_per_member(num_samples, len(self.members))
         parts = []
         for k, (member, count) in enumerate(zip(self.members, counts)):
@@ -219,6 +221,7 @@ class Forecaster:
                     steps=steps,
                     spacing=spacing,
                     generator=torch.Generator(device).manual_seed(seed + k),
+                    dtype=dtype,
                     window_batch=window_batch,
                     on_batch=on_batch,
                 )
@@ -235,11 +238,11 @@ class Forecaster:
         sampler: str = "ddpm",
         steps: int | None = None,
         seed: int = 0,
+        dtype: str = "fp32",
     ) -> Forecast:
         """``windows_of(series)`` then ``sample``: the plain Python entry point."""
         windows = self.windows_of(
             series, prediction_length=prediction_length, num_windows=num_windows
         )
-        return self.sample(
-            windows, num_samples=num_samples, sampler=sampler, steps=steps, seed=seed
-        )
+        options = {"sampler": sampler, "steps": steps, "seed": seed, "dtype": dtype}
+        return self.sample(windows, num_samples=num_samples, **options)

@@ -28,6 +28,7 @@ from diffmm.config import config_to_dict
 from diffmm.diffusion.config import DiffusionConfig, build_denoiser, build_schedule
 from diffmm.diffusion.samplers import generate
 from diffmm.errors import DiffmmError
+from diffmm.models.precision import check_precision, inference_precision
 
 GENERATOR_FAMILIES = ("toy", "diffwave")
 
@@ -112,24 +113,27 @@ class DiffusionGenerator:
         class_label: int | None = None,
         batch_size: int = 256,
         seed: int = 0,
+        dtype: str = "fp32",
         on_batch: Callable[[int], None] | None = None,
     ) -> Tensor:
-        """(num_samples, *data_shape) samples on the CPU, ``batch_size`` at a time.
+        """(num_samples, *data_shape) float32 samples on the CPU, ``batch_size`` at a time.
 
         The noise comes from one generator seeded with ``seed`` on the model's device, so a
-        seed gives the same samples for the same batch size. ``on_batch(n)`` is called after
-        each batch of n samples (a progress bar).
+        seed gives the same samples for the same batch size. ``dtype`` is the network's
+        precision (``diffmm.models.precision``). ``on_batch(n)`` is called after each batch of
+        n samples (a progress bar).
         """
         if num_samples < 1 or batch_size < 1:
             raise DiffmmError("the number of samples and the batch size must be positive")
         self.check_request(steps, spacing, class_label)
+        check_precision(dtype, self.device)
         schedule = build_schedule(self.diffusion)
         denoiser = build_denoiser(self.model, self.diffusion)
         device = self.device
         generator = torch.Generator(device).manual_seed(seed)
         label_generator = torch.Generator().manual_seed(seed)
         batches = []
-        with torch.no_grad():
+        with torch.no_grad(), inference_precision(dtype, device):
             for start in range(0, num_samples, batch_size):
                 n = min(batch_size, num_samples - start)
                 labels = self._labels(class_label, n, label_generator)
@@ -144,7 +148,7 @@ class DiffusionGenerator:
                     generator=generator,
                     device=device,
                 )
-                batches.append(x.cpu())
+                batches.append(x.float().cpu())
                 if on_batch is not None:
                     on_batch(n)
         return torch.cat(batches)

@@ -28,6 +28,7 @@ from diffmm.bundle import Bundle, export_bundle, open_bundle
 from diffmm.config import config_to_dict
 from diffmm.diffusion.config import DiffusionConfig, build_denoiser, build_schedule
 from diffmm.errors import DiffmmError
+from diffmm.models.precision import check_precision, inference_precision
 from diffmm.models.timegrad import TimeGrad, TimeGradModelConfig
 from diffmm.models.timegrad_sampling import DEFAULT_NUM_SAMPLES, sample_paths
 from diffmm.timeseries import MultivariateSeries, TimeFeatureSpec, inference_batch
@@ -142,22 +143,25 @@ class TimeGradPredictor:
         steps: int | None = None,
         spacing: str | None = None,
         generator: torch.Generator | None = None,
+        dtype: str = "fp32",
     ) -> np.ndarray:
-        """Sample paths (W, S, P, D) in data units for one ``inference_batch``."""
+        """Sample paths (W, S, P, D) in data units for one ``inference_batch``; ``dtype`` is
+        the network's precision (``diffmm.models.precision``)."""
         schedule = build_schedule(self.diffusion)
         device = next(self.model.parameters()).device
-        paths = sample_paths(
-            self.model,
-            {key: value.to(device) for key, value in batch.items()},
-            schedule,
-            build_denoiser(self.model, self.diffusion),
-            num_samples=num_samples,
-            sampler=sampler,
-            num_steps=steps,
-            spacing=spacing,
-            generator=generator,
-        )
-        return paths.cpu().numpy()
+        with inference_precision(dtype, device):
+            paths = sample_paths(
+                self.model,
+                {key: value.to(device) for key, value in batch.items()},
+                schedule,
+                build_denoiser(self.model, self.diffusion),
+                num_samples=num_samples,
+                sampler=sampler,
+                num_steps=steps,
+                spacing=spacing,
+                generator=generator,
+            )
+        return paths.float().cpu().numpy()
 
     def sample(
         self,
@@ -171,7 +175,8 @@ class TimeGradPredictor:
         """Sample paths (W, S, P, D), ``window_batch`` windows at a time, all drawing from one
         generator (``sampling``: the options of ``sample_batch``); ``on_batch(n)`` after each
         batch of n windows."""
-        # a bad step count fails before any sampling
+        # a bad step count or precision fails before any sampling
+        check_precision(sampling.get("dtype", "fp32"), next(self.model.parameters()).device)
         build_schedule(self.diffusion).grid(
             sampling.get("steps"), sampling.get("spacing") or "default"
         )

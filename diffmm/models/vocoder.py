@@ -40,6 +40,7 @@ from diffmm.diffusion.samplers import StepCallback, generate
 from diffmm.diffusion.schedules import DiscreteSchedule, NoiseSchedule
 from diffmm.errors import DiffmmError
 from diffmm.models.diffwave import DiffWave
+from diffmm.models.precision import check_precision, inference_precision
 from diffmm.models.priorgrad import PriorGradStats, check_priorgrad_diffusion, priorgrad_diffusion
 
 FAST_BETAS = [1e-4, 1e-3, 1e-2, 0.05, 0.2, 0.5]  # Kong et al. 2021, 6-step fast schedule
@@ -174,17 +175,19 @@ class Vocoder:
         generator: torch.Generator | None = None,
         callback: StepCallback | None = None,
         cache_condition: bool = True,
+        dtype: str = "fp32",
     ) -> list[Tensor]:
-        """One batch of (n_mels, frames) mels → waveforms (frames × hop,) in [-1, 1] on the CPU.
-
-        ``cache_condition=False`` recomputes the conditioner at every step (the naive path).
+        """One batch of (n_mels, frames) mels → float32 waveforms (frames × hop,) in [-1, 1] on
+        the CPU. ``cache_condition=False`` recomputes the conditioner at every step (the naive
+        path); ``dtype`` is the network's precision (``diffmm.models.precision``).
         """
+        check_precision(dtype, self.device)
         schedule = self.schedule(steps, fast)
         frames = [m.shape[-1] for m in mels]
         batch = pad_mels(mels).to(self.device)
         prior = STANDARD_NORMAL if self.priorgrad is None else self.priorgrad.prior(batch, self.hop)
         cond: dict[str, Tensor] = {}
-        with torch.no_grad():
+        with torch.no_grad(), inference_precision(dtype, self.device):
             if cache_condition:
                 cond["condition"] = self.model.condition(batch)
             else:
@@ -201,7 +204,7 @@ class Vocoder:
                 callback=callback,
                 device=self.device,
             )
-        audio = audio[:, 0].clamp(-1.0, 1.0).cpu()
+        audio = audio[:, 0].float().clamp(-1.0, 1.0).cpu()
         return [audio[i, : n * self.hop] for i, n in enumerate(frames)]
 
 
