@@ -8,9 +8,13 @@ MLP, the unconditional DiffWave, image models) shares this schema:
     data_shape  the shape of one sample, e.g. [2] for points, [1, 16000] for a waveform
     sample_rate only for waveforms: samples are written as wav files at this rate
 
-Class labels go to the network as ``y=`` (guided-diffusion's name); without ``class_label`` a
-class-conditional model gets uniformly random labels drawn from their own generator, so the
-noise of a seed is the same whichever class is asked for.
+Sample i of a seed is a function of (seed, i) alone: its noise comes from
+``PerSampleNoise`` and, without ``class_label``, its uniformly random class from a separate
+stream of the same key, so the noise of a seed is the same whichever class is asked for, and
+N samples are the same N whatever the batch size or the split across processes
+(``first_index``). Class labels go to the network as ``y=`` (guided-diffusion's name);
+``guidance_scale`` s applies classifier-free guidance, ε̂ = ε̂(∅) + s (ε̂(y) − ε̂(∅)), to a
+model trained with a null class (s = 1: the conditional model; Ho & Salimans' w is s − 1).
 """
 
 from __future__ import annotations
@@ -26,11 +30,13 @@ from torch import Tensor, nn
 from diffmm.bundle import Bundle, export_bundle, open_bundle
 from diffmm.config import config_to_dict
 from diffmm.diffusion.config import DiffusionConfig, build_denoiser, build_schedule
+from diffmm.diffusion.guidance import ClassifierFreeGuidance
+from diffmm.diffusion.per_sample_noise import PerSampleNoise
 from diffmm.diffusion.samplers import generate
 from diffmm.errors import DiffmmError
 from diffmm.models.precision import check_precision, inference_precision
 
-GENERATOR_FAMILIES = ("toy", "diffwave")
+GENERATOR_FAMILIES = ("toy", "diffwave", "image")
 
 
 @dataclass
@@ -89,10 +95,14 @@ class DiffusionGenerator:
         return next(self.model.parameters()).device
 
     def check_request(
-        self, steps: int | None = None, spacing: str | None = None, class_label: int | None = None
+        self,
+        steps: int | None = None,
+        spacing: str | None = None,
+        class_label: int | None = None,
+        guidance_scale: float | None = None,
     ) -> None:
-        """A ``DiffmmError`` now, before any work, for a step count or class label that
-        ``sample`` could not honour."""
+        """A ``DiffmmError`` now, before any work, for a step count, class label or guidance
+        scale that ``sample`` could not honour."""
         if self.num_classes is None and class_label is not None:
             raise DiffmmError("a class label was given, but this bundle is unconditional")
         if self.num_classes is not None and class_label is not None:
@@ -101,6 +111,11 @@ class DiffusionGenerator:
                     f"the class label (--class-label) must lie in [0, {self.num_classes}), "
                     f"got {class_label}"
                 )
+        if guidance_scale is not None and getattr(self.model, "null_label", None) is None:
+            raise DiffmmError(
+                "classifier-free guidance (--guidance-scale) needs a model trained with a null "
+                "class (model.null_class: true); this bundle has none"
+            )
         build_schedule(self.diffusion).grid(steps, spacing or "default")
 
     def sample(
@@ -111,52 +126,58 @@ class DiffusionGenerator:
         steps: int | None = None,
         spacing: str | None = None,
         class_label: int | None = None,
+        guidance_scale: float | None = None,
         batch_size: int = 256,
         seed: int = 0,
+        first_index: int = 0,
         dtype: str = "fp32",
         on_batch: Callable[[int], None] | None = None,
     ) -> Tensor:
-        """(num_samples, *data_shape) float32 samples on the CPU, ``batch_size`` at a time.
+        """Samples ``first_index`` … ``first_index + num_samples − 1`` of ``seed``:
+        (num_samples, *data_shape) float32 on the CPU, ``batch_size`` at a time.
 
-        The noise comes from one generator seeded with ``seed`` on the model's device, so a
-        seed gives the same samples for the same batch size. ``dtype`` is the network's
-        precision (``diffmm.models.precision``). ``on_batch(n)`` is called after each batch of
-        n samples (a progress bar).
+        ``dtype`` is the network's precision (``diffmm.models.precision``). ``on_batch(n)`` is
+        called after each batch of n samples (a progress bar).
         """
-        if num_samples < 1 or batch_size < 1:
-            raise DiffmmError("the number of samples and the batch size must be positive")
-        self.check_request(steps, spacing, class_label)
+        if num_samples < 1 or batch_size < 1 or first_index < 0:
+            raise DiffmmError(
+                "the number of samples and the batch size must be positive, the first index "
+                "non-negative"
+            )
+        self.check_request(steps, spacing, class_label, guidance_scale)
         check_precision(dtype, self.device)
         schedule = build_schedule(self.diffusion)
         denoiser = build_denoiser(self.model, self.diffusion)
+        if guidance_scale is not None:
+            denoiser = ClassifierFreeGuidance(denoiser, guidance_scale, {"y": None})
         device = self.device
-        generator = torch.Generator(device).manual_seed(seed)
-        label_generator = torch.Generator().manual_seed(seed)
+        noise = PerSampleNoise(seed, device)
         batches = []
         with torch.no_grad(), inference_precision(dtype, device):
-            for start in range(0, num_samples, batch_size):
-                n = min(batch_size, num_samples - start)
-                labels = self._labels(class_label, n, label_generator)
-                x = generate(
-                    denoiser,
-                    schedule,
-                    (n, *self.data_shape),
-                    sampler=sampler,
-                    num_steps=steps,
-                    spacing=spacing,
-                    cond=None if labels is None else {"y": labels.to(device)},
-                    generator=generator,
-                    device=device,
-                )
+            for start in range(first_index, first_index + num_samples, batch_size):
+                indices = torch.arange(start, min(start + batch_size, first_index + num_samples))
+                labels = self._labels(class_label, indices, noise)
+                with noise.batch(indices):
+                    x = generate(
+                        denoiser,
+                        schedule,
+                        (len(indices), *self.data_shape),
+                        sampler=sampler,
+                        num_steps=steps,
+                        spacing=spacing,
+                        cond=None if labels is None else {"y": labels.to(device)},
+                        generator=noise.generator,
+                        device=device,
+                    )
                 batches.append(x.float().cpu())
                 if on_batch is not None:
-                    on_batch(n)
+                    on_batch(len(indices))
         return torch.cat(batches)
 
-    def _labels(self, label: int | None, n: int, generator: torch.Generator) -> Tensor | None:
-        """The requested class for every sample, or uniformly random classes."""
+    def _labels(self, label: int | None, indices: Tensor, noise: PerSampleNoise) -> Tensor | None:
+        """The requested class for every sample, or each sample's own random class."""
         if self.num_classes is None:
             return None
         if label is None:
-            return torch.randint(0, self.num_classes, (n,), generator=generator)
-        return torch.full((n,), label, dtype=torch.long)
+            return noise.labels(indices, self.num_classes)
+        return torch.full((len(indices),), label, dtype=torch.long)

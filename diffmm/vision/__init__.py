@@ -1,6 +1,7 @@
 """Image data: CIFAR-10 batches, IDX (MNIST/Fashion-MNIST), image folders, tar shards, grids.
 
-Every loader returns ``LabelledImages`` (uint8 NHWC); ``ImageDataset`` maps them to the
+``load_images(path)`` recognises any of these sources from the path. Every loader returns
+``LabelledImages`` (uint8 NHWC); ``ImageDataset`` maps them to the
 model's x ∈ [−1, 1] with ``uint8_to_signed``, the levels of the discretized Gaussian decoder.
 The tar-shard functions need the optional ``webdataset`` package only when called.
 """
@@ -21,6 +22,7 @@ from diffmm.vision.labelled_images import LabelledImages
 from diffmm.vision.padding import pad_images
 from diffmm.vision.pixels import signed_to_uint8, uint8_to_signed
 from diffmm.vision.shards import image_shards_dataset, write_image_shards
+from diffmm.vision.sources import load_image_arrays, load_images, save_image_arrays
 
 __all__ = [
     "FASHION_MNIST_CLASSES",
@@ -32,10 +34,13 @@ __all__ = [
     "load_cifar10",
     "load_idx_images",
     "load_idx_split",
+    "load_image_arrays",
     "load_image_folder",
+    "load_images",
     "pad_images",
     "random_horizontal_flip",
     "read_idx",
+    "save_image_arrays",
     "save_image_grid",
     "signed_to_uint8",
     "uint8_to_signed",
