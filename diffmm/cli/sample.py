@@ -1,4 +1,8 @@
-"""``diffmm sample BUNDLE``: unconditional or class-conditional generation with any sampler."""
+"""``diffmm sample BUNDLE``: unconditional or class-conditional generation with any sampler.
+
+Under ``torchrun --nproc_per_node W`` each process draws its slice of the N samples and rank 0
+writes them all: the same N samples as one process (``diffmm.models.sharded_sampling``).
+"""
 
 from __future__ import annotations
 
@@ -22,7 +26,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "-o",
         "--output",
         required=True,
-        help="output .npy (samples), .png (plot), or for audio bundles .wav / a directory",
+        help="output .npy (samples), .png (plot), for image bundles .npz (uint8 NHWC 'arr_0' "
+        "plus a _grid.png), for audio bundles .wav / a directory",
     )
     parser.add_argument("-n", "--num-samples", type=int, default=16)
     parser.add_argument("--sampler", default="ddpm", choices=sorted(SAMPLERS))
@@ -36,6 +41,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="class to generate (class-conditional bundles)",
     )
     parser.add_argument(
+        "--guidance-scale",
+        type=float,
+        default=None,
+        help="classifier-free guidance scale s (1: the conditional model; Ho & Salimans' w + 1)",
+    )
+    parser.add_argument(
         "--spacing",
         choices=["default", "log_snr"],
         default=None,
@@ -43,7 +54,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--device", default="cpu", help="cpu, cuda (each process its own GPU)")
     add_precision_option(parser)
     parser.set_defaults(run=run)
 
@@ -83,37 +94,72 @@ def write_wavs(output: Path, samples: np.ndarray, sample_rate: int) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from diffmm.models.generation import DiffusionGenerator
+    from diffmm.models.sharded_sampling import (
+        device_for_rank,
+        join_launch,
+        leave_launch,
+        sample_sharded,
+    )
 
     if args.num_samples < 1 or args.batch_size < 1:
         raise DiffmmError("--num-samples and --batch-size must be positive")
-    output = Path(args.output)
-    generator = DiffusionGenerator.from_bundle(args.bundle, device=args.device)
-    if output.suffix not in (".npy", ".png") and not (
-        generator.sample_rate and output.suffix in (".wav", "")
-    ):
-        raise DiffmmError(f"output must end in .npy or .png, got {output.name}")
-    generator.check_request(args.steps, args.spacing, args.class_label)
-    check_precision(args.dtype, args.device)
+    output, device = Path(args.output), device_for_rank(args.device)
+    generator = DiffusionGenerator.from_bundle(args.bundle, device=device)
+    check_output(output, generator)
+    generator.check_request(args.steps, args.spacing, args.class_label, args.guidance_scale)
+    check_precision(args.dtype, device)
+    shard = join_launch()
     start = time.perf_counter()
-    with tqdm(total=args.num_samples, desc="sampling", unit="sample") as bar:
-        samples = generator.sample(
+    unit = "image" if len(generator.data_shape) == 3 else "sample"
+    total = len(shard.indices(args.num_samples))
+    with tqdm(total=total, desc="sampling", unit=unit, disable=not shard.is_main) as bar:
+        samples = sample_sharded(
+            generator,
             args.num_samples,
+            shard,
             sampler=args.sampler,
             steps=args.steps,
             spacing=args.spacing,
             class_label=args.class_label,
+            guidance_scale=args.guidance_scale,
             batch_size=args.batch_size,
             seed=args.seed,
             dtype=args.dtype,
             on_batch=bar.update,
-        ).numpy()
+        )
     seconds = time.perf_counter() - start
-    if output.suffix in (".npy", ".png"):
-        write_samples(output, samples)
-    else:
-        write_wavs(output, samples, generator.sample_rate)
-    print(
-        f"wrote {len(samples)} samples of shape {generator.data_shape} to {args.output} in "
-        f"{seconds:.2f} s ({len(samples) / seconds:.1f} samples/s; {args.device}, {args.dtype})"
-    )
+    if shard.is_main:
+        write_output(output, samples, generator.sample_rate)
+        print(
+            f"wrote {len(samples)} samples of shape {generator.data_shape} to {args.output} in "
+            f"{seconds:.2f} s ({len(samples) / seconds:.1f} {unit}s/s; {shard.world_size} "
+            f"process(es), {device}, {args.dtype})"
+        )
+    leave_launch(shard)
     return 0
+
+
+def check_output(output: Path, generator) -> None:
+    """The output kinds this bundle's samples can be written as, checked before sampling."""
+    suffixes = {".npy", ".png"}
+    if len(generator.data_shape) == 3:
+        suffixes.add(".npz")
+    if generator.sample_rate:
+        suffixes.update({".wav", ""})
+    if output.suffix not in suffixes:
+        raise DiffmmError(
+            f"output for this bundle must end in {' or '.join(sorted(s or 'a directory' for s in suffixes))}"
+            f", got {output.name}"
+        )
+
+
+def write_output(output: Path, samples, sample_rate: int | None) -> None:
+    if output.suffix == ".npz":
+        from diffmm.vision.sample_files import samples_to_uint8, write_image_samples
+
+        grid = write_image_samples(output, samples_to_uint8(samples))
+        print(f"grid of the first samples: {grid}")
+    elif output.suffix in (".npy", ".png"):
+        write_samples(output, samples.numpy())
+    else:
+        write_wavs(output, samples.numpy(), sample_rate)
