@@ -10,10 +10,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from diffmm.cli import forecast, info, sample, vocode
+from diffmm.cli import evaluate, forecast, info, sample, vocode
 from diffmm.errors import run_entry_point
 
-COMMANDS = (info, sample, vocode, forecast)
+COMMANDS = (info, sample, evaluate, vocode, forecast)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,82 @@
+"""Score image samples: FID, IS and precision/recall against a reference, in one extractor's
+feature space (``diffmm.metrics.image_evaluation``). Stage 7 of the image egs, and the
+``diffmm evaluate images`` command:
+
+    python -m diffmm.metrics.score_images --samples S.npz --ref REF --extractor X [--out-dir DIR]
+
+REF: image arrays (.npz), a CIFAR-10 or IDX path, an image folder, or a statistics .npz that
+``--save-ref-stats`` wrote. X: a classifier bundle (``recipes/image_classifier.py``) or the FID
+Inception weights file ``pt_inception-2015-12-05-6726825d.pth``. Writes DIR/scores.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from diffmm.errors import DiffmmError, run_entry_point
+from diffmm.metrics.feature_extractor import FeatureExtractor
+from diffmm.metrics.image_evaluation import evaluate_images, load_reference
+from diffmm.vision.sample_files import read_image_samples
+
+
+def load_extractor(spec: str, device: str = "cpu") -> FeatureExtractor:
+    """A classifier bundle directory, or a ``.pth`` file of the FID Inception weights."""
+    path = Path(spec)
+    if path.is_dir():
+        from diffmm.models.image_classifier import FeatureClassifier
+
+        return FeatureClassifier.from_bundle(path, device=device)
+    if path.suffix == ".pth":
+        from diffmm.metrics.fid_inception import FIDInceptionExtractor
+
+        return FIDInceptionExtractor.from_weights(path, device=device)
+    raise DiffmmError(
+        f"extractor {spec!r} is neither a classifier bundle directory nor a .pth Inception "
+        "weights file"
+    )
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--samples", required=True, help="samples .npz (uint8 NHWC 'arr_0')")
+    parser.add_argument("--ref", required=True, help="reference data set or statistics .npz")
+    parser.add_argument("--extractor", required=True, help="classifier bundle or Inception .pth")
+    parser.add_argument("--ref-split", default="test", choices=["train", "test"])
+    parser.add_argument("--save-ref-stats", help="also write the reference statistics here")
+    parser.add_argument("--out-dir", help="write scores.json here")
+    parser.add_argument("--k", type=int, default=3, help="neighbours for precision/recall")
+    parser.add_argument("--batch-size", type=int, default=250)
+    parser.add_argument("--device", default="cpu")
+
+
+def run(args: argparse.Namespace) -> int:
+    samples = read_image_samples(args.samples)
+    extractor = load_extractor(args.extractor, args.device)
+    reference = load_reference(
+        args.ref, extractor, split=args.ref_split, batch_size=args.batch_size
+    )
+    if args.save_ref_stats:
+        reference.statistics.save(args.save_ref_stats)
+    scores = evaluate_images(samples, reference, extractor, k=args.k, batch_size=args.batch_size)
+    scores["samples"] = str(args.samples)
+    if args.out_dir:
+        out = Path(args.out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "scores.json").write_text(json.dumps(scores, indent=2) + "\n")
+    print(json.dumps(scores, indent=2))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    add_arguments(parser)
+    args = parser.parse_args(argv)
+    return run_entry_point("diffmm.metrics.score_images", lambda: run(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
