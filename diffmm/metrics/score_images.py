@@ -6,7 +6,9 @@ feature space (``diffmm.metrics.image_evaluation``). Stage 7 of the image egs, a
 
 REF: image arrays (.npz), a CIFAR-10 or IDX path, an image folder, or a statistics .npz that
 ``--save-ref-stats`` wrote. X: a classifier bundle (``recipes/image_classifier.py``) or the FID
-Inception weights file ``pt_inception-2015-12-05-6726825d.pth``. Writes DIR/scores.json.
+Inception weights file ``pt_inception-2015-12-05-6726825d.pth``. With ``--nll-bundle B`` the
+NLL of the first ``--nll-images`` reference images under bundle B is added (bits/dim,
+``diffmm.metrics.image_nll``). Writes DIR/scores.json.
 """
 
 from __future__ import annotations
@@ -16,10 +18,13 @@ import json
 import sys
 from pathlib import Path
 
+import numpy as np
+
 from diffmm.errors import DiffmmError, run_entry_point
 from diffmm.metrics.feature_extractor import FeatureExtractor
 from diffmm.metrics.image_evaluation import evaluate_images, load_reference
 from diffmm.vision.sample_files import read_image_samples
+from diffmm.vision.sources import load_images
 
 
 def load_extractor(spec: str, device: str = "cpu") -> FeatureExtractor:
@@ -46,6 +51,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--ref-split", default="test", choices=["train", "test"])
     parser.add_argument("--save-ref-stats", help="also write the reference statistics here")
     parser.add_argument("--out-dir", help="write scores.json here")
+    parser.add_argument("--nll-bundle", help="also the NLL (bits/dim) of the reference under it")
+    parser.add_argument("--nll-images", type=int, default=100, help="reference images for NLL")
     parser.add_argument("--k", type=int, default=3, help="neighbours for precision/recall")
     parser.add_argument("--batch-size", type=int, default=250)
     parser.add_argument("--device", default="cpu")
@@ -61,12 +68,25 @@ def run(args: argparse.Namespace) -> int:
         reference.statistics.save(args.save_ref_stats)
     scores = evaluate_images(samples, reference, extractor, k=args.k, batch_size=args.batch_size)
     scores["samples"] = str(args.samples)
+    if args.nll_bundle:
+        scores.update(reference_nll(args))
     if args.out_dir:
         out = Path(args.out_dir)
         out.mkdir(parents=True, exist_ok=True)
         (out / "scores.json").write_text(json.dumps(scores, indent=2) + "\n")
     print(json.dumps(scores, indent=2))
     return 0
+
+
+def reference_nll(args: argparse.Namespace) -> dict:
+    from diffmm.metrics.image_nll import nll_bits_per_dim
+    from diffmm.models.generation import DiffusionGenerator
+
+    if Path(args.ref).suffix == ".npz" and "mean" in np.load(args.ref).files:
+        raise DiffmmError("--nll-bundle needs reference images, not cached statistics")
+    images = load_images(args.ref, args.ref_split).images[: args.nll_images]
+    generator = DiffusionGenerator.from_bundle(args.nll_bundle, device=args.device)
+    return nll_bits_per_dim(generator, images, batch_size=args.batch_size)
 
 
 def main(argv: list[str] | None = None) -> int:
