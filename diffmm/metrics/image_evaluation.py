@@ -80,11 +80,24 @@ def evaluate_images(
     """FID, IS and precision/recall of uint8 NHWC ``samples`` (see the module docstring)."""
     _check_extractor(reference.statistics, extractor, reference.source)
     features, probabilities = extract(extractor, samples, batch_size=batch_size)
+    return score_features(features, probabilities, reference, extractor, k=k)
+
+
+def score_features(
+    features: np.ndarray,
+    probabilities: np.ndarray | None,
+    reference: Reference,
+    extractor: FeatureExtractor,
+    *,
+    k: int = 3,
+) -> dict[str, Any]:
+    """``evaluate_images`` on samples' features already extracted with ``extractor``."""
+    _check_extractor(reference.statistics, extractor, reference.source)
     statistics = FeatureStatistics.from_features(features, extractor.name)
     scores: dict[str, Any] = {
         "extractor": extractor.name,
         "feature_dim": extractor.dim,
-        "num_samples": len(samples),
+        "num_samples": len(features),
         "reference": reference.source,
         "num_reference": reference.statistics.count,
         "fid": fid(statistics, reference.statistics),
@@ -95,7 +108,7 @@ def evaluate_images(
         "k": k,
     }
     if probabilities is not None:
-        splits = min(IS_SPLITS, len(samples))
+        splits = min(IS_SPLITS, len(features))
         scores["inception_score"], scores["inception_score_std"] = inception_score(
             probabilities, splits
         )

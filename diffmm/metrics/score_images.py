@@ -8,7 +8,9 @@ REF: image arrays (.npz), a CIFAR-10 or IDX path, an image folder, or a statisti
 ``--save-ref-stats`` wrote. X: a classifier bundle (``recipes/image_classifier.py``) or the FID
 Inception weights file ``pt_inception-2015-12-05-6726825d.pth``. With ``--nll-bundle B`` the
 NLL of the first ``--nll-images`` reference images under bundle B is added (bits/dim,
-``diffmm.metrics.image_nll``). Writes DIR/scores.json.
+``diffmm.metrics.image_nll``); with ``--nn-train T`` the memorisation check against training
+set T (``diffmm.metrics.nearest_neighbours``: DIR/nn_panel.png, DIR/nn_histogram.png).
+Writes DIR/scores.json.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import numpy as np
 
 from diffmm.errors import DiffmmError, run_entry_point
 from diffmm.metrics.feature_extractor import FeatureExtractor
-from diffmm.metrics.image_evaluation import evaluate_images, load_reference
+from diffmm.metrics.image_evaluation import extract, load_reference, score_features
 from diffmm.vision.sample_files import read_image_samples
 from diffmm.vision.sources import load_images
 
@@ -53,6 +55,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out-dir", help="write scores.json here")
     parser.add_argument("--nll-bundle", help="also the NLL (bits/dim) of the reference under it")
     parser.add_argument("--nll-images", type=int, default=100, help="reference images for NLL")
+    parser.add_argument("--nn-train", help="training set for the nearest-neighbour panel")
+    parser.add_argument("--nn-rows", type=int, default=8, help="samples in the panel")
+    parser.add_argument("--nn-k", type=int, default=5, help="training images per panel row")
     parser.add_argument("--k", type=int, default=3, help="neighbours for precision/recall")
     parser.add_argument("--batch-size", type=int, default=250)
     parser.add_argument("--device", default="cpu")
@@ -66,16 +71,37 @@ def run(args: argparse.Namespace) -> int:
     )
     if args.save_ref_stats:
         reference.statistics.save(args.save_ref_stats)
-    scores = evaluate_images(samples, reference, extractor, k=args.k, batch_size=args.batch_size)
+    features, probabilities = extract(extractor, samples, batch_size=args.batch_size)
+    scores = score_features(features, probabilities, reference, extractor, k=args.k)
     scores["samples"] = str(args.samples)
+    out = Path(args.out_dir) if args.out_dir else None
     if args.nll_bundle:
         scores.update(reference_nll(args))
-    if args.out_dir:
-        out = Path(args.out_dir)
+    if args.nn_train:
+        if out is None or reference.features is None:
+            raise DiffmmError("--nn-train needs --out-dir and reference images (not statistics)")
+        scores.update(memorisation(args, samples, features, reference, extractor, out))
+    if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         (out / "scores.json").write_text(json.dumps(scores, indent=2) + "\n")
     print(json.dumps(scores, indent=2))
     return 0
+
+
+def memorisation(args, samples, features, reference, extractor, out: Path) -> dict:
+    """Nearest training images of the samples: summary, panel and histogram in ``out``."""
+    from diffmm.metrics import nearest_neighbours as nn
+
+    train = load_images(args.nn_train, "train").images
+    train_features, _ = extract(extractor, train, batch_size=args.batch_size)
+    summary, to_train, held_out = nn.memorisation_report(
+        features, reference.features, train_features
+    )
+    rows = min(args.nn_rows, len(samples))
+    _, indices = nn.nearest_neighbours(features[:rows], train_features, k=args.nn_k)
+    nn.save_panel(out / "nn_panel.png", samples[:rows], train, indices)
+    nn.save_histogram(out / "nn_histogram.png", to_train, held_out)
+    return summary
 
 
 def reference_nll(args: argparse.Namespace) -> dict:
