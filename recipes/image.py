@@ -1,4 +1,4 @@
-"""Image recipe: DDPM, iDDPM, classifier-free guidance and EDM on a 2-D UNet.
+"""Image recipe: DDPM, iDDPM, classifier-free guidance, NCSN and EDM on a 2-D UNet.
 
     python recipes/image.py --config recipes/configs/image/ddpm_cifar10.yaml [key=value ...]
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import torch
 from accelerate.utils import set_seed
@@ -21,7 +21,7 @@ from accelerate.utils import set_seed
 from diffmm.config import ConfigError, config_from_command_line, config_to_dict
 from diffmm.diffusion.config import DiffusionConfig, build_denoiser, build_schedule
 from diffmm.diffusion.edm import edm_loss_weight
-from diffmm.diffusion.losses import hybrid_loss, simple_loss
+from diffmm.diffusion.losses import dsm_loss, hybrid_loss, simple_loss
 from diffmm.diffusion.schedules import NoiseSchedule
 from diffmm.errors import run_entry_point
 from diffmm.models.generation import DiffusionGenerator
@@ -40,7 +40,7 @@ class DataConfig:
 
 @dataclass
 class LossConfig:
-    kind: Literal["simple", "hybrid", "edm"] = "simple"  # hybrid: iDDPM; edm: λ(σ)-weighted x0
+    kind: Literal["simple", "hybrid", "dsm", "edm"] = "simple"  # hybrid: iDDPM; dsm: NCSN
     lambda_vlb: float = 0.001  # hybrid: L_simple + λ L_vlb
     label_dropout: float = 0.0  # classifier-free guidance: P(label → ∅) per example
 
@@ -51,6 +51,7 @@ class EvalConfig:
     num_steps: int | None = 50
     num_samples: int = 64  # images in each periodic grid
     guidance_scale: float | None = None
+    sampler_options: dict[str, Any] = field(default_factory=dict)  # e.g. Langevin's step_lr
 
 
 @dataclass
@@ -73,13 +74,15 @@ def check_config(cfg: ImageRecipeConfig) -> None:
         raise ConfigError("loss.label_dropout drops labels to ∅: it needs model.null_class")
     if (cfg.loss.kind == "hybrid") != cfg.model.learn_sigma:
         raise ConfigError("the hybrid loss trains a learned variance: use it with learn_sigma")
+    if cfg.loss.kind == "dsm" and cfg.diffusion.parameterization != "score":
+        raise ConfigError("the DSM loss trains a score network: diffusion.parameterization=score")
     if (cfg.loss.kind == "edm") != (cfg.model.preconditioning == "edm"):
         raise ConfigError("loss.kind=edm and model.preconditioning=edm go together")
 
 
 def training_loss(cfg: ImageRecipeConfig, schedule: NoiseSchedule):
     """The trainer's loss_fn: flips and label dropout from the trainer's generator, then the
-    config's objective (L_simple, L_hybrid, or EDM's λ(σ)-weighted x₀ loss)."""
+    config's objective (L_simple, L_hybrid, NCSN's DSM, or EDM's λ(σ)-weighted x₀ loss)."""
 
     def loss_fn(net: torch.nn.Module, batch: dict, generator: torch.Generator):
         x, y = batch["image"], batch["label"] if cfg.model.num_classes else None
@@ -100,6 +103,8 @@ def training_loss(cfg: ImageRecipeConfig, schedule: NoiseSchedule):
                 cond=cond,
                 generator=generator,
             )
+        elif cfg.loss.kind == "dsm":
+            out = dsm_loss(denoiser, x, schedule, cond=cond, generator=generator)
         else:
             out = simple_loss(denoiser, x, schedule, cond=cond, generator=generator)
         loss = (
@@ -137,6 +142,7 @@ def main(argv: list[str] | None = None) -> int:
             sampler=cfg.eval.sampler,
             steps=cfg.eval.num_steps,
             guidance_scale=cfg.eval.guidance_scale,
+            sampler_options=cfg.eval.sampler_options,
             seed=0,  # the same noise at every step: the grids show the model changing
         )
         save_image_grid(out_dir / "samples.png", samples.numpy())

@@ -41,6 +41,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="class to generate (class-conditional bundles)",
     )
     parser.add_argument(
+        "--sampler-option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a sampler setting, e.g. steps_per_level=5 step_lr=6.2e-6 (annealed_langevin)",
+    )
+    parser.add_argument(
         "--guidance-scale",
         type=float,
         default=None,
@@ -125,6 +132,7 @@ def run(args: argparse.Namespace) -> int:
             batch_size=args.batch_size,
             seed=args.seed,
             dtype=args.dtype,
+            sampler_options=parse_options(args.sampler_option),
             on_batch=bar.update,
         )
     seconds = time.perf_counter() - start
@@ -137,6 +145,19 @@ def run(args: argparse.Namespace) -> int:
         )
     leave_launch(shard)
     return 0
+
+
+def parse_options(pairs: list[str]) -> dict:
+    """``KEY=VALUE`` strings as a dict, each value read as YAML (numbers, booleans)."""
+    import yaml
+
+    options = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.isidentifier():
+            raise DiffmmError(f"--sampler-option takes KEY=VALUE, got {pair!r}")
+        options[key] = yaml.safe_load(value)
+    return options
 
 
 def check_output(output: Path, generator) -> None:

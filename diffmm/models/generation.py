@@ -131,13 +131,15 @@ class DiffusionGenerator:
         seed: int = 0,
         first_index: int = 0,
         dtype: str = "fp32",
+        sampler_options: dict[str, Any] | None = None,
         on_batch: Callable[[int], None] | None = None,
     ) -> Tensor:
         """Samples ``first_index`` … ``first_index + num_samples − 1`` of ``seed``:
         (num_samples, *data_shape) float32 on the CPU, ``batch_size`` at a time.
 
-        ``dtype`` is the network's precision (``diffmm.models.precision``). ``on_batch(n)`` is
-        called after each batch of n samples (a progress bar).
+        ``dtype`` is the network's precision (``diffmm.models.precision``);
+        ``sampler_options`` go to the sampler (e.g. annealed Langevin's ``steps_per_level`` and
+        ``step_lr``). ``on_batch(n)`` is called after each batch of n samples (a progress bar).
         """
         if num_samples < 1 or batch_size < 1 or first_index < 0:
             raise DiffmmError(
@@ -168,6 +170,7 @@ class DiffusionGenerator:
                         cond=None if labels is None else {"y": labels.to(device)},
                         generator=noise.generator,
                         device=device,
+                        **(sampler_options or {}),
                     )
                 batches.append(x.float().cpu())
                 if on_batch is not None:

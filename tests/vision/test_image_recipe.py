@@ -1,5 +1,6 @@
 """recipes/image.py on a tiny IDX data set: every config's loss (simple, CFG label dropout,
-iDDPM hybrid, EDM) trains a few steps, writes a sample grid and exports a bundle that samples."""
+iDDPM hybrid, EDM, NCSN's DSM with annealed Langevin) trains a few steps, writes a sample
+grid and exports a bundle that samples."""
 
 from __future__ import annotations
 
@@ -52,6 +53,15 @@ def images_npz(tmp_path_factory: pytest.TempPathFactory) -> Path:
         ("cfg_cifar10", ["eval.guidance_scale=2.0"], "mse"),
         ("iddpm_cifar10", ["diffusion.num_steps=100"], "vlb"),
         ("edm_cifar10", ["eval.num_steps=3"], "mse"),
+        (
+            "ncsn_cifar10",
+            [
+                "diffusion.num_scales=6",
+                "eval.num_steps=null",
+                "eval.sampler_options.steps_per_level=1",
+            ],
+            "dsm",
+        ),
     ],
 )
 def test_each_config_trains_samples_and_exports(tmp_path, images_npz, config, extra, logged):

@@ -91,3 +91,14 @@ def test_bad_samples_files_are_one_line_errors(tmp_path: Path, arrays, message) 
     with pytest.raises(DiffmmError, match=message) as error:
         read_image_samples(path)
     assert "\n" not in str(error.value) and "bad.npz" in str(error.value)
+
+
+def test_sampler_options_reach_the_sampler(tmp_path: Path) -> None:
+    bundle = tiny_image_generator().export(tmp_path / "bundle")
+    common = ["sample", str(bundle), "-n", "2", "--sampler", "ddim", "--steps", "3"]
+    assert main([*common, "-o", str(tmp_path / "a.npz")]) == 0
+    assert main([*common, "-o", str(tmp_path / "b.npz"), "--sampler-option", "eta=1.0"]) == 0
+    assert not np.array_equal(  # η = 1: DDPM-like fresh noise at each step
+        read_image_samples(tmp_path / "a.npz"), read_image_samples(tmp_path / "b.npz")
+    )
+    assert main([*common, "-o", str(tmp_path / "c.npz"), "--sampler-option", "eta"]) == 2
