@@ -54,6 +54,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="classifier-free guidance scale s (1: the conditional model; Ho & Salimans' w + 1)",
     )
     parser.add_argument(
+        "--classifier", default=None, help="noise-aware classifier bundle for classifier guidance"
+    )
+    parser.add_argument(
+        "--classifier-scale", type=float, default=1.0, help="classifier guidance scale s"
+    )
+    parser.add_argument(
         "--spacing",
         choices=["default", "log_snr"],
         default=None,
@@ -112,8 +118,15 @@ def run(args: argparse.Namespace) -> int:
         raise DiffmmError("--num-samples and --batch-size must be positive")
     output, device = Path(args.output), device_for_rank(args.device)
     generator = DiffusionGenerator.from_bundle(args.bundle, device=device)
+    classifier = None
+    if args.classifier:
+        from diffmm.models.noisy_classifier import ClassifierGuide
+
+        classifier = ClassifierGuide.from_bundle(args.classifier, device=device)
     check_output(output, generator)
-    generator.check_request(args.steps, args.spacing, args.class_label, args.guidance_scale)
+    generator.check_request(
+        args.steps, args.spacing, args.class_label, args.guidance_scale, classifier
+    )
     check_precision(args.dtype, device)
     shard = join_launch()
     start = time.perf_counter()
@@ -129,6 +142,8 @@ def run(args: argparse.Namespace) -> int:
             spacing=args.spacing,
             class_label=args.class_label,
             guidance_scale=args.guidance_scale,
+            classifier=classifier,
+            classifier_scale=args.classifier_scale,
             batch_size=args.batch_size,
             seed=args.seed,
             dtype=args.dtype,

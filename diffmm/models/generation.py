@@ -30,10 +30,11 @@ from torch import Tensor, nn
 from diffmm.bundle import Bundle, export_bundle, open_bundle
 from diffmm.config import config_to_dict
 from diffmm.diffusion.config import DiffusionConfig, build_denoiser, build_schedule
-from diffmm.diffusion.guidance import ClassifierFreeGuidance
+from diffmm.diffusion.guidance import ClassifierFreeGuidance, ClassifierGuidance
 from diffmm.diffusion.per_sample_noise import PerSampleNoise
 from diffmm.diffusion.samplers import generate
 from diffmm.errors import DiffmmError
+from diffmm.models.noisy_classifier import ClassifierGuide
 from diffmm.models.precision import check_precision, inference_precision
 
 GENERATOR_FAMILIES = ("toy", "diffwave", "image")
@@ -100,16 +101,20 @@ class DiffusionGenerator:
         spacing: str | None = None,
         class_label: int | None = None,
         guidance_scale: float | None = None,
+        classifier: ClassifierGuide | None = None,
     ) -> None:
-        """A ``DiffmmError`` now, before any work, for a step count, class label or guidance
-        scale that ``sample`` could not honour."""
-        if self.num_classes is None and class_label is not None:
+        """A ``DiffmmError`` now, before any work, for a step count, class label, guidance
+        scale or classifier that ``sample`` could not honour."""
+        classes = self.num_classes
+        if classifier is not None:
+            classifier.check_compatible(self.diffusion, self.num_classes)
+            classes = classifier.num_classes
+        if classes is None and class_label is not None:
             raise DiffmmError("a class label was given, but this bundle is unconditional")
-        if self.num_classes is not None and class_label is not None:
-            if not 0 <= class_label < self.num_classes:
+        if classes is not None and class_label is not None:
+            if not 0 <= class_label < classes:
                 raise DiffmmError(
-                    f"the class label (--class-label) must lie in [0, {self.num_classes}), "
-                    f"got {class_label}"
+                    f"the class label (--class-label) must lie in [0, {classes}), got {class_label}"
                 )
         if guidance_scale is not None and getattr(self.model, "null_label", None) is None:
             raise DiffmmError(
@@ -127,6 +132,8 @@ class DiffusionGenerator:
         spacing: str | None = None,
         class_label: int | None = None,
         guidance_scale: float | None = None,
+        classifier: ClassifierGuide | None = None,
+        classifier_scale: float = 1.0,
         batch_size: int = 256,
         seed: int = 0,
         first_index: int = 0,
@@ -139,26 +146,36 @@ class DiffusionGenerator:
 
         ``dtype`` is the network's precision (``diffmm.models.precision``);
         ``sampler_options`` go to the sampler (e.g. annealed Langevin's ``steps_per_level`` and
-        ``step_lr``). ``on_batch(n)`` is called after each batch of n samples (a progress bar).
+        ``step_lr``). ``classifier`` guides with scale ``classifier_scale`` (Dhariwal & Nichol's
+        s) towards each sample's class, conditional model or not. ``on_batch(n)`` is called after each batch of n samples (a progress bar).
         """
         if num_samples < 1 or batch_size < 1 or first_index < 0:
             raise DiffmmError(
                 "the number of samples and the batch size must be positive, the first index "
                 "non-negative"
             )
-        self.check_request(steps, spacing, class_label, guidance_scale)
+        self.check_request(steps, spacing, class_label, guidance_scale, classifier)
         check_precision(dtype, self.device)
         schedule = build_schedule(self.diffusion)
         denoiser = build_denoiser(self.model, self.diffusion)
         if guidance_scale is not None:
             denoiser = ClassifierFreeGuidance(denoiser, guidance_scale, {"y": None})
+        classes = self.num_classes
+        if classifier is not None:
+            denoiser = ClassifierGuidance(
+                denoiser,
+                classifier.log_prob,
+                classifier_scale,
+                denoiser_sees_label=self.num_classes is not None,
+            )
+            classes = classifier.num_classes
         device = self.device
         noise = PerSampleNoise(seed, device)
         batches = []
         with torch.no_grad(), inference_precision(dtype, device):
             for start in range(first_index, first_index + num_samples, batch_size):
                 indices = torch.arange(start, min(start + batch_size, first_index + num_samples))
-                labels = self._labels(class_label, indices, noise)
+                labels = self._labels(class_label, indices, noise, classes)
                 with noise.batch(indices):
                     x = generate(
                         denoiser,
@@ -177,10 +194,13 @@ class DiffusionGenerator:
                     on_batch(len(indices))
         return torch.cat(batches)
 
-    def _labels(self, label: int | None, indices: Tensor, noise: PerSampleNoise) -> Tensor | None:
+    @staticmethod
+    def _labels(
+        label: int | None, indices: Tensor, noise: PerSampleNoise, num_classes: int | None
+    ) -> Tensor | None:
         """The requested class for every sample, or each sample's own random class."""
-        if self.num_classes is None:
+        if num_classes is None:
             return None
         if label is None:
-            return noise.labels(indices, self.num_classes)
+            return noise.labels(indices, num_classes)
         return torch.full((len(indices),), label, dtype=torch.long)
