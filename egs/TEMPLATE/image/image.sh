@@ -15,6 +15,7 @@ classifier_args=   # extra key=value overrides for recipes/image_classifier.py
 extractor=       # or a given extractor: a classifier bundle, or pt_inception-2015-12-05-6726825d.pth
 sampler=ddim     # any engine sampler: ddpm ddim dpmpp_2m heun ...
 steps=50         # sampling steps (empty: the full schedule)
+sampler_options= # sampler settings KEY=VALUE ..., e.g. "steps_per_level=5 step_lr=6.2e-6" (annealed_langevin)
 num_samples=1000
 batch_size=250
 guidance_scale=  # classifier-free guidance scale (bundles trained with a null class)
@@ -84,7 +85,8 @@ if [ "${stage}" -le 6 ] && [ "${stop_stage}" -ge 6 ]; then
     log "Stage 6: sampling ${num_samples} images from ${model} with ${sampler} into ${out}"
     ${decode_cmd} "${out}/sample.log" diffmm sample "${model}/bundle" -o "${out}/samples.npz" \
       -n "$num_samples" --sampler "$sampler" ${steps:+--steps "$steps"} --batch-size "$batch_size" \
-      --seed "$seed" ${guidance_scale:+--guidance-scale "$guidance_scale"}
+      --seed "$seed" ${guidance_scale:+--guidance-scale "$guidance_scale"} \
+      $(for option in $sampler_options; do printf -- '--sampler-option %s ' "$option"; done)
     tail -n 1 "${out}/sample.log"
   done
 fi
