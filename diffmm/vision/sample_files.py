@@ -4,8 +4,6 @@ clean-fid's sample files), and a PNG grid of the first ones to look at."""
 
 from __future__ import annotations
 
-import os
-import tempfile
 import zipfile
 from pathlib import Path
 
@@ -13,6 +11,7 @@ import numpy as np
 from torch import Tensor
 
 from diffmm.errors import DiffmmError
+from diffmm.vision.atomic_npz import save_npz_atomic
 from diffmm.vision.grid import save_image_grid
 from diffmm.vision.pixels import signed_to_uint8, uint8_to_signed
 
@@ -33,11 +32,7 @@ def write_image_samples(path: str | Path, images: np.ndarray, grid_size: int = 6
     if path.suffix != ".npz":
         raise DiffmmError(f"image samples are written as .npz, got {path.name}")
     check_image_samples(images, str(path))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".npz.tmp")
-    with os.fdopen(handle, "wb") as file:
-        np.savez(file, **{SAMPLES_KEY: images})
-    os.replace(temporary, path)
+    save_npz_atomic(path, **{SAMPLES_KEY: images})
     first = uint8_to_signed(images[:grid_size]).permute(0, 3, 1, 2).numpy()
     return save_image_grid(path.with_name(f"{path.stem}_grid.png"), first)
 

@@ -12,8 +12,6 @@ given a path to, recognised from what is at the path:
 
 from __future__ import annotations
 
-import os
-import tempfile
 import zipfile
 from pathlib import Path
 from typing import Literal
@@ -21,6 +19,7 @@ from typing import Literal
 import numpy as np
 
 from diffmm.errors import DiffmmError
+from diffmm.vision.atomic_npz import save_npz_atomic
 from diffmm.vision.cifar10 import FOLDER_NAME, load_cifar10
 from diffmm.vision.idx import FASHION_MNIST_CLASSES, load_idx_split
 from diffmm.vision.image_folder import IMAGE_SUFFIXES, load_image_folder
@@ -51,18 +50,12 @@ def load_images(
 
 def save_image_arrays(path: str | Path, images: LabelledImages) -> Path:
     """Write ``images`` as the project's ``.npz`` image arrays, atomically."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".npz.tmp")
-    with os.fdopen(handle, "wb") as file:
-        np.savez(
-            file,
-            images=images.images,
-            labels=images.labels,
-            class_names=np.asarray(images.class_names, dtype=np.str_),
-        )
-    os.replace(temporary, path)
-    return path
+    return save_npz_atomic(
+        path,
+        images=images.images,
+        labels=images.labels,
+        class_names=np.asarray(images.class_names, dtype=np.str_),
+    )
 
 
 def load_image_arrays(path: str | Path) -> LabelledImages:
