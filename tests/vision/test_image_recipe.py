@@ -52,6 +52,7 @@ def images_npz(tmp_path_factory: pytest.TempPathFactory) -> Path:
         ("ddpm_cifar10", [], "mse"),
         ("cfg_cifar10", ["eval.guidance_scale=2.0"], "mse"),
         ("iddpm_cifar10", ["diffusion.num_steps=100"], "vlb"),
+        ("adm_cifar10", ["model.num_head_channels=8", "diffusion.num_steps=100"], "vlb"),
         ("edm_cifar10", ["eval.num_steps=3"], "mse"),
         (
             "ncsn_cifar10",

@@ -12,6 +12,9 @@ tag=             # experiment name (default: the config's name)
 train_args=      # extra key=value overrides for recipes/image.py, e.g. "trainer.max_steps=500"
 classifier_config= # stage 3 trains this project classifier as the feature extractor (recipes/image_classifier.py)
 classifier_args=   # extra key=value overrides for recipes/image_classifier.py
+noisy_classifier_config= # stage 4 trains this noise-aware classifier (recipes/noisy_classifier.py) for classifier guidance
+noisy_classifier_args= # extra key=value overrides for recipes/noisy_classifier.py
+classifier_scale=  # stage 6 guides with it at this scale s (needs --noisy-classifier-config)
 extractor=       # or a given extractor: a classifier bundle, or pt_inception-2015-12-05-6726825d.pth
 sampler=ddim     # any engine sampler: ddpm ddim dpmpp_2m heun ...
 steps=50         # sampling steps (empty: the full schedule)
@@ -26,8 +29,8 @@ threads=         # OMP_NUM_THREADS (empty: PyTorch's default)
 help_message="Usage: $0 [--stage N] [--stop-stage M] [--local-data-opts '...'] [--train-config YAML]
                 [--tag TAG] [--train-args 'k=v ...'] [--classifier-config YAML | --extractor PATH]
                 [--sampler NAME] [--steps N] [--num-samples N] [--score-untrained true]
-Stages: 0-1 local/data.sh (locate the data; data/train.npz, data/test.npz), 3 feature extractor
-        and reference statistics, 5 train (re-running resumes), 6 sample, 7 score (FID, IS,
+Stages: 0-1 local/data.sh (locate the data; data/train.npz, data/test.npz), 3 feature extractor,
+        4 noise-aware classifier (classifier guidance), 5 train (re-running resumes), 6 sample, 7 score (FID, IS,
         precision/recall against data/test.npz), 8 export."
 
 . ./path.sh
@@ -39,7 +42,7 @@ Stages: 0-1 local/data.sh (locate the data; data/train.npz, data/test.npz), 3 fe
 
 [ -n "$tag" ] || tag=$(basename "$train_config" .yaml)
 expdir=exp/${tag}
-decode_dir=${expdir}/decode_${sampler}${steps:+_${steps}steps}${guidance_scale:+_cfg${guidance_scale}}
+suffix=${sampler}${steps:+_${steps}steps}${guidance_scale:+_cfg${guidance_scale}}${classifier_scale:+_cg${classifier_scale}}
 [ -n "$extractor" ] || extractor=${classifier_config:+exp/classifier/bundle}
 
 for data_stage in 0 1; do
@@ -62,6 +65,13 @@ if [ "${stage}" -le 3 ] && [ "${stop_stage}" -ge 3 ]; then
   fi
 fi
 
+if [ "${stage}" -le 4 ] && [ "${stop_stage}" -ge 4 ] && [ -n "$noisy_classifier_config" ]; then
+  log "Stage 4: the noise-aware classifier for guidance (exp/noisy_classifier, log: exp/noisy_classifier/train.log)"
+  # shellcheck disable=SC2086
+  ${train_cmd} exp/noisy_classifier/train.log python "$MAIN_ROOT/recipes/noisy_classifier.py" \
+    --config "$noisy_classifier_config" exp_dir=exp/noisy_classifier data.train=data/train.npz $noisy_classifier_args
+fi
+
 if [ "${stage}" -le 5 ] && [ "${stop_stage}" -ge 5 ]; then
   log "Stage 5: training in ${expdir} (log: ${expdir}/train.log)"
   # shellcheck disable=SC2086
@@ -81,11 +91,12 @@ if [ "${stage}" -le 6 ] && [ "${stop_stage}" -ge 6 ]; then
   models=${expdir}
   [ "$score_untrained" = false ] || models="${expdir} ${expdir}_untrained"
   for model in $models; do
-    out=${model}/decode_${sampler}${steps:+_${steps}steps}${guidance_scale:+_cfg${guidance_scale}}
+    out=${model}/decode_${suffix}
     log "Stage 6: sampling ${num_samples} images from ${model} with ${sampler} into ${out}"
     ${decode_cmd} "${out}/sample.log" diffmm sample "${model}/bundle" -o "${out}/samples.npz" \
       -n "$num_samples" --sampler "$sampler" ${steps:+--steps "$steps"} --batch-size "$batch_size" \
       --seed "$seed" ${guidance_scale:+--guidance-scale "$guidance_scale"} \
+      ${classifier_scale:+--classifier exp/noisy_classifier/bundle --classifier-scale "$classifier_scale"} \
       $(for option in $sampler_options; do printf -- '--sampler-option %s ' "$option"; done)
     tail -n 1 "${out}/sample.log"
   done
@@ -98,7 +109,7 @@ if [ "${stage}" -le 7 ] && [ "${stop_stage}" -ge 7 ]; then
     models=${expdir}
     [ "$score_untrained" = false ] || models="${expdir} ${expdir}_untrained"
     for model in $models; do
-      out=${model}/decode_${sampler}${steps:+_${steps}steps}${guidance_scale:+_cfg${guidance_scale}}
+      out=${model}/decode_${suffix}
       log "Stage 7: scoring ${out}/samples.npz against data/test.npz (${out}/scores.json)"
       python -m diffmm.metrics.score_images --samples "${out}/samples.npz" --ref data/test.npz \
         --extractor "$extractor" --out-dir "${out}" --save-ref-stats exp/reference_stats.npz \

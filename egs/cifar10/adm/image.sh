@@ -1,0 +1,1 @@
+../../TEMPLATE/image/image.sh
