@@ -1,9 +1,7 @@
 """Multi-head self-attention over the flattened spatial axis (guided-diffusion's AttentionBlock).
 
 Every position of a (B, C, *spatial) feature map attends to every other; the spatial axes are
-flattened into one sequence of N = ∏ spatial positions. The softmax attention itself is
-``F.scaled_dot_product_attention``, which picks a fused kernel and never materialises the
-N×N score matrix in float32 when it does not have to.
+flattened into one sequence of N = ∏ spatial positions: softmax(QᵀK/√d)·V per head.
 """
 
 from __future__ import annotations
@@ -14,6 +12,26 @@ from torch import Tensor, nn
 from torch.utils.checkpoint import checkpoint
 
 from diffmm.nn.layers import normalization, zero_module
+
+# Up to this many positions a CPU is faster with the N×N weights formed explicitly (two
+# batched matmuls on the channels-first layout the projections produce) than with
+# F.scaled_dot_product_attention, whose fused kernel needs a transposed copy of q, k, v
+# (measured at N = 256, fwd+bwd: 1 head × 256 channels 33 vs 42 ms, 4 heads × 64 40 vs 44 ms).
+# Above it, or on an accelerator, the fused kernel wins: it never holds the N×N matrix
+# (N = 4096, 3 heads × 64: 190 vs 467 ms forward).
+EXPLICIT_ATTENTION_MAX_LENGTH = 256
+
+
+def explicit_attention(q: Tensor, k: Tensor, v: Tensor) -> Tensor:
+    """softmax(qᵀk/√d)·v for channels-first (…, d, N) q, k, v; returns (…, d, N).
+
+    q and k are each scaled by d^(−1/4) (as guided-diffusion and SDPA's reference path do),
+    which keeps the products in range under fp16; the softmax runs in float32.
+    """
+    scale = q.shape[-2] ** -0.25
+    weights = torch.matmul((q * scale).transpose(-1, -2), k * scale)  # (…, N, N)
+    weights = torch.softmax(weights, dim=-1, dtype=torch.float32).to(weights.dtype)
+    return torch.matmul(v, weights.transpose(-1, -2))
 
 
 def resolve_num_heads(channels: int, num_heads: int, num_head_channels: int) -> int:
@@ -61,11 +79,12 @@ class AttentionBlock(nn.Module):
         batch, channels, *spatial = x.shape
         qkv = self.qkv(self.norm(x).reshape(batch, channels, -1))  # (B, 3C, N)
         length = qkv.shape[-1]
-        head_dim = channels // self.num_heads
-        # (B, 3, heads, head_dim, N) → q, k, v as (B, heads, N, head_dim) views
-        q, k, v = (
-            qkv.reshape(batch, 3, self.num_heads, head_dim, length).transpose(-1, -2).unbind(1)
-        )
-        attended = F.scaled_dot_product_attention(q, k, v)  # (B, heads, N, head_dim)
-        attended = attended.transpose(-1, -2).reshape(batch, channels, length)
+        qkv = qkv.reshape(batch, 3, self.num_heads, channels // self.num_heads, length)
+        if x.device.type == "cpu" and length <= EXPLICIT_ATTENTION_MAX_LENGTH:
+            attended = explicit_attention(*qkv.unbind(1))  # (B, heads, head_dim, N)
+        else:
+            # (B, heads, N, head_dim), contiguous: the layout SDPA's fused kernels take
+            q, k, v = qkv.transpose(-1, -2).contiguous().unbind(1)
+            attended = F.scaled_dot_product_attention(q, k, v).transpose(-1, -2)
+        attended = attended.reshape(batch, channels, length)
         return x + self.proj_out(attended).reshape(batch, channels, *spatial)

@@ -7,7 +7,7 @@ from torch import Tensor, nn
 from torch.utils.checkpoint import checkpoint
 
 from diffmm.nn.layers import check_dims, conv_nd, normalization, zero_module
-from diffmm.nn.resample import Downsample, Upsample
+from diffmm.nn.resample import Downsample, Upsample, nearest_upsample_conv
 
 
 class ResBlock(nn.Module):
@@ -58,7 +58,7 @@ class ResBlock(nn.Module):
         self.emb_layers = nn.Sequential(nn.SiLU(), nn.Linear(emb_channels, emb_out))
 
         self.out_norm = normalization(self.out_channels)
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = nn.Dropout(dropout, inplace=True)
         self.out_conv = zero_module(
             conv_nd(dims, self.out_channels, self.out_channels, 3, padding=1)
         )
@@ -76,9 +76,16 @@ class ResBlock(nn.Module):
         return self._forward(x, emb)
 
     def _forward(self, x: Tensor, emb: Tensor) -> Tensor:
-        h = nn.functional.silu(self.in_norm(x))
-        if self.resample is not None:
-            # Resample before the conv (cheaper, and as in ADM); the skip path follows.
+        # In-place updates below touch only tensors that no backward formula reads: conv
+        # outputs (a conv's backward needs its input and weight) and SiLU outputs (SiLU's
+        # backward needs its input); SiLU overwrites its input only when no graph is being
+        # recorded. Each saves allocating (and page-faulting) one activation-sized tensor.
+        h = nn.functional.silu(self.in_norm(x), inplace=not torch.is_grad_enabled())
+        # Resample before the conv (cheaper, and as in ADM); the skip path follows.
+        if isinstance(self.resample, Upsample):
+            h = nearest_upsample_conv(h, self.in_conv)
+            x = self.resample(x)
+        elif self.resample is not None:
             h = self.in_conv(self.resample(h))
             x = self.resample(x)
         else:
@@ -87,8 +94,11 @@ class ResBlock(nn.Module):
         emb_out = emb_out.reshape(*emb_out.shape, *([1] * (h.ndim - 2)))
         if self.use_scale_shift_norm:
             scale, shift = emb_out.chunk(2, dim=1)
-            h = self.out_norm(h) * (1 + scale) + shift
+            h = torch.addcmul(shift, self.out_norm(h), 1 + scale)  # GN(h)·(1+scale) + shift
         else:
-            h = self.out_norm(h + emb_out)
-        h = self.out_conv(self.dropout(nn.functional.silu(h)))
-        return self.skip(x) + h
+            h = self.out_norm(h.add_(emb_out))
+        h = nn.functional.silu(h, inplace=not torch.is_grad_enabled())
+        h = self.out_conv(self.dropout(h))
+        skip = self.skip(x)
+        # In place unless the sum must be promoted (autocast can leave x in float32).
+        return h.add_(skip) if skip.dtype == h.dtype else skip + h
