@@ -14,7 +14,9 @@ stream of the same key, so the noise of a seed is the same whichever class is as
 N samples are the same N whatever the batch size or the split across processes
 (``first_index``). Class labels go to the network as ``y=`` (guided-diffusion's name);
 ``guidance_scale`` s applies classifier-free guidance, ε̂ = ε̂(∅) + s (ε̂(y) − ε̂(∅)), to a
-model trained with a null class (s = 1: the conditional model; Ho & Salimans' w is s − 1).
+model trained with a null class (s = 1: the conditional model; Ho & Salimans' w is s − 1);
+``classifier`` (a noise-aware ``ClassifierGuide``) applies classifier guidance with scale s,
+ε̂' = ε̂ − σ s ∇ log p_φ(y | x_t) (Dhariwal & Nichol 2021).
 """
 
 from __future__ import annotations
@@ -147,7 +149,8 @@ class DiffusionGenerator:
         ``dtype`` is the network's precision (``diffmm.models.precision``);
         ``sampler_options`` go to the sampler (e.g. annealed Langevin's ``steps_per_level`` and
         ``step_lr``). ``classifier`` guides with scale ``classifier_scale`` (Dhariwal & Nichol's
-        s) towards each sample's class, conditional model or not. ``on_batch(n)`` is called after each batch of n samples (a progress bar).
+        s) towards each sample's class, conditional model or not. ``on_batch(n)`` is called
+        after each batch of n samples (a progress bar).
         """
         if num_samples < 1 or batch_size < 1 or first_index < 0:
             raise DiffmmError(
