@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import torch
 import torch.nn.functional as F
+from test_unet import tiny_unet
 
 from diffmm.nn.attention import EXPLICIT_ATTENTION_MAX_LENGTH, AttentionBlock
 from diffmm.nn.resample import PHASE_CONV_MIN_POSITIONS, Downsample, Upsample
@@ -124,19 +125,9 @@ def assert_round_off(diffs: dict, tol: float = 2e-5) -> None:
 
 
 def make(dims: int, **overrides) -> UNetModel:
-    kwargs = dict(
-        dims=dims,
-        in_channels=2,
-        model_channels=32,
-        out_channels=3,
-        num_res_blocks=1,
-        attention_resolutions=(2,),
-        # ≥ 2 channels per GroupNorm group, so the additive embedding is not normalised away
-        channel_mult=(2, 2, 4),
-        num_heads=2,
-    )
-    torch.manual_seed(0)
-    return randomise(UNetModel(**(kwargs | overrides)))
+    # 64–128 channels: ≥ 2 per GroupNorm group, so the additive embedding is not normalised away
+    options = dict(model_channels=32, channel_mult=(2, 2, 4)) | overrides
+    return randomise(tiny_unet(dims, **options))
 
 
 # Spatial sizes: the upsamplings see 16×16 and 8×8 (32×32 input) or 256 and 128 positions
