@@ -1,19 +1,27 @@
-"""CPU benchmark: diffmm's ddpm_cifar10 UNet against a plain guided-diffusion-style UNet.
+"""CPU benchmark: diffmm's ddpm_cifar10 UNet side by side with a reference implementation.
 
-Both networks have the DDPM CIFAR-10 layout (35,746,307 parameters). The reference below is
-written the straightforward way: 1×1 Conv1d q/k/v, attention by two einsums with a float32
-softmax, standard nn.GroupNorm, nn.Sequential blocks. Ours uses scaled_dot_product_attention
-and GroupNorm32 (float32 statistics under autocast).
+The reference is openai/guided-diffusion's ``UNetModel``, imported from a checkout whose path
+``--reference-dir`` gives (its code is never copied here), or else ``PlainUNet`` below: the
+same maths written the plain way (interpolate-then-conv upsampling, attention by two einsums,
+nn.Sequential blocks) under guided-diffusion's parameter names. The output says which.
 
-Measured, batch 8 × 3 × 32 × 32:
+Both sides hold the same weights (diffmm's, renamed onto the reference's parameter names, the
+zero-initialised ones filled with random values so that every branch carries signal), and the
+script first checks that they compute the same function: max |Δ| of the outputs and of every
+parameter gradient, eval mode, float32.
+
+Timed at DDPM CIFAR-10 size (35,746,307 parameters on both sides), batch 8 × 3 × 32 × 32:
 - forward: eval mode, torch.no_grad;
-- train step: train mode (dropout 0.1), MSE to a noise target, backward, Adam step;
-  both timed in one process, alternating ours/reference repeat by repeat (the machine is
-  shared, so load falls on both alike); median and min over the timed repeats;
-- peak memory: resource.getrusage(RUSAGE_SELF).ru_maxrss (peak resident set of the whole
-  process, torch included) of a separate process per network, so each peak is its own.
+- train step: train mode (dropout 0.1), MSE to a noise target, backward, Adam step
+  (torch.optim.Adam defaults, the same on both sides);
+in one process, alternating the two networks repeat by repeat (order flipped every repeat) so
+that load from other jobs on a shared machine falls on both alike; min and median over the
+timed repeats, the 1-minute load average before and after each kind.
+Peak memory: ru_maxrss of a separate process per network (forward + 2 train steps).
+``--profile`` adds diffmm's train-step profile: time per op and GFLOP/s of the matmul-like ops.
 
-    python benchmarks/unet_cpu.py [--threads 2] [--warmup 2] [--repeats 7] [--output FILE]
+    python benchmarks/unet_cpu.py [--reference-dir /tmp/ref_gd] [--threads 2] [--warmup 2]
+        [--repeats 10] [--profile] [--output FILE]
 """
 
 from __future__ import annotations
@@ -34,168 +42,239 @@ import torch.nn.functional as F
 from torch import nn
 
 BATCH, CHANNELS, SIZE = 8, 3, 32
+KINDS = ("forward", "train")
+# DDPM CIFAR-10 (Ho et al. 2020, App. B), in guided-diffusion's constructor arguments.
+DDPM_CIFAR10 = dict(
+    image_size=SIZE,
+    in_channels=CHANNELS,
+    model_channels=128,
+    out_channels=CHANNELS,
+    num_res_blocks=2,
+    attention_resolutions=(2,),
+    dropout=0.1,
+    channel_mult=(1, 2, 2, 2),
+    num_heads=1,
+)
 
 
-# ---------------------------------------------------------------- reference implementation
-def ref_timestep_embedding(t: torch.Tensor, dim: int) -> torch.Tensor:
-    half = dim // 2
-    freqs = torch.exp(-math.log(10000.0) * torch.arange(half, dtype=torch.float32) / half)
-    args = t.float()[:, None] * freqs[None]
-    return torch.cat([torch.cos(args), torch.sin(args)], dim=-1)
-
-
-def ref_zero(module: nn.Module) -> nn.Module:
-    for p in module.parameters():
-        p.detach().zero_()
-    return module
-
-
-class RefResBlock(nn.Module):
+# ---------------------------------------------------------------- plain implementation
+class PlainResBlock(nn.Module):
     def __init__(self, cin: int, cout: int, emb: int, dropout: float) -> None:
         super().__init__()
         self.in_layers = nn.Sequential(
-            nn.GroupNorm(32, cin), nn.SiLU(), nn.Conv2d(cin, cout, 3, 1, 1)
+            nn.GroupNorm(32, cin), nn.SiLU(), nn.Conv2d(cin, cout, 3, padding=1)
         )
         self.emb_layers = nn.Sequential(nn.SiLU(), nn.Linear(emb, cout))
         self.out_layers = nn.Sequential(
-            nn.GroupNorm(32, cout),
-            nn.SiLU(),
-            nn.Dropout(dropout),
-            ref_zero(nn.Conv2d(cout, cout, 3, 1, 1)),
-        )
-        self.skip = nn.Identity() if cin == cout else nn.Conv2d(cin, cout, 1)
+            nn.GroupNorm(32, cout), nn.SiLU(), nn.Dropout(dropout), nn.Conv2d(cout, cout, 3, padding=1)
+        )  # fmt: skip
+        self.skip_connection = nn.Identity() if cin == cout else nn.Conv2d(cin, cout, 1)
 
     def forward(self, x: torch.Tensor, emb: torch.Tensor) -> torch.Tensor:
         h = self.in_layers(x) + self.emb_layers(emb)[:, :, None, None]
-        return self.skip(x) + self.out_layers(h)
+        return self.skip_connection(x) + self.out_layers(h)
 
 
-class RefAttention(nn.Module):
+class PlainAttention(nn.Module):
     def __init__(self, ch: int) -> None:
         super().__init__()
         self.norm = nn.GroupNorm(32, ch)
         self.qkv = nn.Conv1d(ch, 3 * ch, 1)
-        self.proj = ref_zero(nn.Conv1d(ch, ch, 1))
+        self.proj_out = nn.Conv1d(ch, ch, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         b, c, *spatial = x.shape
         q, k, v = self.qkv(self.norm(x).reshape(b, c, -1)).chunk(3, dim=1)
-        scale = c**-0.25
-        weight = torch.einsum("bct,bcs->bts", q * scale, k * scale)
-        weight = torch.softmax(weight.float(), dim=-1).type(weight.dtype)
-        out = torch.einsum("bts,bcs->bct", weight, v)
-        return x + self.proj(out).reshape(b, c, *spatial)
+        weight = torch.einsum("bct,bcs->bts", q, k) / c**0.5
+        out = torch.einsum("bts,bcs->bct", weight.softmax(dim=-1), v)
+        return x + self.proj_out(out).reshape(b, c, *spatial)
 
 
-class RefSequential(nn.Sequential):
-    def forward(self, x, emb):
+class PlainSequential(nn.Sequential):
+    def forward(self, x: torch.Tensor, emb: torch.Tensor) -> torch.Tensor:
         for layer in self:
-            x = layer(x, emb) if isinstance(layer, RefResBlock) else layer(x)
+            x = layer(x, emb) if isinstance(layer, PlainResBlock) else layer(x)
         return x
 
 
-class RefUp(nn.Module):
+class PlainUpsample(nn.Module):
     def __init__(self, ch: int) -> None:
         super().__init__()
-        self.conv = nn.Conv2d(ch, ch, 3, 1, 1)
+        self.conv = nn.Conv2d(ch, ch, 3, padding=1)
 
-    def forward(self, x):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.conv(F.interpolate(x, scale_factor=2, mode="nearest"))
 
 
-class RefUNet(nn.Module):
-    """DDPM CIFAR-10: ch 128, mult (1,2,2,2), 2 res blocks, attention at 16×16, dropout 0.1."""
-
-    def __init__(self, ch=128, mult=(1, 2, 2, 2), nrb=2, attn=(2,), dropout=0.1) -> None:
+class PlainDownsample(nn.Module):
+    def __init__(self, ch: int) -> None:
         super().__init__()
-        emb = 4 * ch
+        self.op = nn.Conv2d(ch, ch, 3, stride=2, padding=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.op(x)
+
+
+class PlainUNet(nn.Module):
+    """The DDPM CIFAR-10 UNet in guided-diffusion's layout and parameter names."""
+
+    def __init__(self, model_channels, channel_mult, num_res_blocks, attention_resolutions,
+                 dropout, **_) -> None:  # fmt: skip
+        super().__init__()
+        ch, emb = model_channels, 4 * model_channels
         self.ch = ch
         self.time_embed = nn.Sequential(nn.Linear(ch, emb), nn.SiLU(), nn.Linear(emb, emb))
-        self.input_blocks = nn.ModuleList([RefSequential(nn.Conv2d(3, ch, 3, 1, 1))])
+        self.input_blocks = nn.ModuleList([PlainSequential(nn.Conv2d(CHANNELS, ch, 3, padding=1))])
         chans, c, ds = [ch], ch, 1
-        for level, m in enumerate(mult):
-            for _ in range(nrb):
-                layers = [RefResBlock(c, m * ch, emb, dropout)]
+        for level, m in enumerate(channel_mult):
+            for _ in range(num_res_blocks):
+                layers = [PlainResBlock(c, m * ch, emb, dropout)]
                 c = m * ch
-                if ds in attn:
-                    layers.append(RefAttention(c))
-                self.input_blocks.append(RefSequential(*layers))
+                if ds in attention_resolutions:
+                    layers.append(PlainAttention(c))
+                self.input_blocks.append(PlainSequential(*layers))
                 chans.append(c)
-            if level != len(mult) - 1:
-                self.input_blocks.append(RefSequential(nn.Conv2d(c, c, 3, 2, 1)))
+            if level != len(channel_mult) - 1:
+                self.input_blocks.append(PlainSequential(PlainDownsample(c)))
                 chans.append(c)
                 ds *= 2
-        self.middle = RefSequential(
-            RefResBlock(c, c, emb, dropout), RefAttention(c), RefResBlock(c, c, emb, dropout)
+        self.middle_block = PlainSequential(
+            PlainResBlock(c, c, emb, dropout), PlainAttention(c), PlainResBlock(c, c, emb, dropout)
         )
         self.output_blocks = nn.ModuleList()
-        for level, m in reversed(list(enumerate(mult))):
-            for i in range(nrb + 1):
-                layers = [RefResBlock(c + chans.pop(), m * ch, emb, dropout)]
+        for level, m in reversed(list(enumerate(channel_mult))):
+            for i in range(num_res_blocks + 1):
+                layers = [PlainResBlock(c + chans.pop(), m * ch, emb, dropout)]
                 c = m * ch
-                if ds in attn:
-                    layers.append(RefAttention(c))
-                if level and i == nrb:
-                    layers.append(RefUp(c))
+                if ds in attention_resolutions:
+                    layers.append(PlainAttention(c))
+                if level and i == num_res_blocks:
+                    layers.append(PlainUpsample(c))
                     ds //= 2
-                self.output_blocks.append(RefSequential(*layers))
-        self.out = nn.Sequential(nn.GroupNorm(32, c), nn.SiLU(), ref_zero(nn.Conv2d(c, 3, 3, 1, 1)))
+                self.output_blocks.append(PlainSequential(*layers))
+        self.out = nn.Sequential(
+            nn.GroupNorm(32, c), nn.SiLU(), nn.Conv2d(c, CHANNELS, 3, padding=1)
+        )
 
-    def forward(self, x, t):
-        emb = self.time_embed(ref_timestep_embedding(t, self.ch))
+    def forward(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        half = self.ch // 2
+        freqs = torch.exp(-math.log(10000.0) * torch.arange(half, dtype=torch.float32) / half)
+        args = t.float()[:, None] * freqs[None]
+        emb = self.time_embed(torch.cat([torch.cos(args), torch.sin(args)], dim=-1))
         hs, h = [], x
         for block in self.input_blocks:
             h = block(h, emb)
             hs.append(h)
-        h = self.middle(h, emb)
+        h = self.middle_block(h, emb)
         for block in self.output_blocks:
             h = block(torch.cat([h, hs.pop()], dim=1), emb)
         return self.out(h)
 
 
-# ---------------------------------------------------------------- measurement
-IMPLS = ("ours", "reference")
+# ---------------------------------------------------------------- the two networks
+# diffmm parameter-name parts → guided-diffusion's (the rest of each name is the same).
+RENAMES = (
+    ("time_embed.mlp.", "time_embed."),
+    (".in_norm.", ".in_layers.0."),
+    (".in_conv.", ".in_layers.2."),
+    (".out_norm.", ".out_layers.0."),
+    (".out_conv.", ".out_layers.3."),
+    (".skip.", ".skip_connection."),
+)
 
 
-def build(impl: str) -> nn.Module:
+def reference_name(name: str) -> str:
+    for ours, theirs in RENAMES:
+        name = name.replace(ours, theirs)
+    return name
+
+
+def diffmm_unet() -> nn.Module:
+    """diffmm's preset, its zero-initialised parameters filled with random values, so that
+    every branch carries signal in the same-function check."""
+    from diffmm.nn.unet_presets import unet_preset
+
     torch.manual_seed(0)
-    if impl == "ours":
-        from diffmm.nn.unet_presets import unet_preset
-
-        return unet_preset("ddpm_cifar10")
-    return RefUNet()
-
-
-def max_rss_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+    model = unet_preset("ddpm_cifar10")
+    with torch.no_grad():
+        for p in model.parameters():
+            if not p.any():
+                p.normal_(0, 0.02)
+    return model
 
 
-def make_steps(model: nn.Module):
+def reference_unet(reference_dir: str | None) -> nn.Module:
+    if not reference_dir:
+        return PlainUNet(**DDPM_CIFAR10)
+    sys.path.insert(0, os.path.abspath(reference_dir))
+    from guided_diffusion.unet import UNetModel
+
+    return UNetModel(**DDPM_CIFAR10)
+
+
+def build(impl: str, reference_dir: str | None) -> nn.Module:
+    return diffmm_unet() if impl == "ours" else reference_unet(reference_dir)
+
+
+def same_function(models: dict[str, nn.Module]) -> dict[str, float]:
+    """Max |Δ| between the two networks' outputs and parameter gradients (eval, float32)."""
+    gen = torch.Generator().manual_seed(2)
+    x = torch.randn(BATCH, CHANNELS, SIZE, SIZE, generator=gen)
+    t = torch.randint(0, 1000, (BATCH,), generator=gen)
+    target = torch.randn(x.shape, generator=gen)
+    outs, grads = {}, {}
+    for impl, model in models.items():
+        model.eval().zero_grad(set_to_none=True)
+        outs[impl] = model(x, t)
+        F.mse_loss(outs[impl], target).backward()
+        grads[impl] = {n: p.grad.clone() for n, p in model.named_parameters()}
+        model.zero_grad(set_to_none=True)
+    ref_grads = grads["reference"]
+    grad_diff = max(
+        (g - ref_grads[reference_name(n)]).abs().max().item() for n, g in grads["ours"].items()
+    )
+    grad_scale = max(g.abs().max().item() for g in ref_grads.values())
+    return {
+        "output_max_abs": outs["reference"].abs().max().item(),
+        "output_max_diff": (outs["ours"] - outs["reference"]).abs().max().item(),
+        "grad_max_abs": grad_scale,
+        "grad_max_diff": grad_diff,
+    }
+
+
+def make_steps(model: nn.Module) -> dict:
     optimizer = torch.optim.Adam(model.parameters(), lr=2e-4)
     gen = torch.Generator().manual_seed(1)
     x = torch.randn(BATCH, CHANNELS, SIZE, SIZE, generator=gen)
     t = torch.randint(0, 1000, (BATCH,), generator=gen)
     noise = torch.randn(x.shape, generator=gen)
 
-    def forward():
+    def forward() -> None:
         model.eval()
         with torch.no_grad():
             model(x, t)
 
-    def train_step():
+    def train() -> None:
         model.train()
         optimizer.zero_grad(set_to_none=True)
         F.mse_loss(model(x, t), noise).backward()
         optimizer.step()
 
-    return {"forward": forward, "train": train_step}
+    return {"forward": forward, "train": train}
 
 
-def memory_child(impl: str, threads: int) -> dict:
+# ---------------------------------------------------------------- measurement
+IMPLS = ("ours", "reference")
+
+
+def max_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+
+
+def memory_child(impl: str, args: argparse.Namespace) -> dict:
     """Peak RSS of a process that builds one network and runs a forward and two train steps."""
-    torch.set_num_threads(threads)
-    model = build(impl)
-    steps = make_steps(model)
+    torch.set_num_threads(args.threads)
+    steps = make_steps(build(impl, args.reference_dir))
     rss_setup = max_rss_mib()
     steps["forward"]()
     steps["train"]()
@@ -204,95 +283,168 @@ def memory_child(impl: str, threads: int) -> dict:
     return {"rss_peak_mib": peak, "rss_growth_mib": peak - rss_setup}
 
 
-def time_both(threads: int, warmup: int, repeats: int) -> dict:
-    """Both networks in one process, timed alternately repeat by repeat (the order flipped
-    every repeat), so that load from other jobs on a shared machine falls on both alike."""
-    torch.set_num_threads(threads)
-    models = {impl: build(impl) for impl in IMPLS}
+def time_both(models: dict[str, nn.Module], args: argparse.Namespace) -> dict:
     steps = {impl: make_steps(m) for impl, m in models.items()}
-    times = {impl: {"forward": [], "train": []} for impl in IMPLS}
-    for kind in ("forward", "train"):
-        for _ in range(warmup):
+    result: dict = {}
+    for kind in KINDS:
+        for _ in range(args.warmup):
             for impl in IMPLS:
                 steps[impl][kind]()
-        for repeat in range(repeats):
+        times: dict[str, list[float]] = {impl: [] for impl in IMPLS}
+        load_before = os.getloadavg()[0]
+        for repeat in range(args.repeats):
             for impl in IMPLS if repeat % 2 == 0 else IMPLS[::-1]:
                 start = time.perf_counter()
                 steps[impl][kind]()
-                times[impl][kind].append(time.perf_counter() - start)
-    for impl, m in models.items():
-        times[impl]["params"] = sum(p.numel() for p in m.parameters())
-    return times
+                times[impl].append(time.perf_counter() - start)
+        result[kind] = {"times": times, "load": (load_before, os.getloadavg()[0])}
+        print(f"{kind}: {json.dumps(result[kind])}", file=sys.stderr, flush=True)
+    return result
 
 
-def markdown(summary: dict, args: argparse.Namespace) -> str:
-    ours, ref = summary["ours"], summary["reference"]
+# Profiler events (their CPU time includes their children) → FlopCounterMode's op names.
+PROFILE_FAMILIES = {
+    "convolution forward": (("aten::convolution",), ("convolution",)),
+    "convolution backward": (("aten::convolution_backward",), ("convolution_backward",)),
+    "matmul (attention, linear)": (
+        ("aten::bmm", "aten::mm", "aten::addmm"),
+        ("bmm", "mm", "addmm"),
+    ),
+    "Adam step": (("Optimizer.step#Adam.step",), ()),
+}
+
+
+def profile_ours(model: nn.Module) -> str:
+    """diffmm's train step: time per op family (torch.profiler) and its GFLOP/s (FLOPs from
+    FlopCounterMode, the same step); everything else is element-wise work and overhead."""
+    from torch.profiler import profile
+    from torch.utils.flop_counter import FlopCounterMode
+
+    step = make_steps(model)["train"]
+    step()
+    counter = FlopCounterMode(display=False)
+    with counter:
+        step()
+    flops = {str(op).split(".")[1]: n for op, n in counter.get_flop_counts()["Global"].items()}
+    repeats = 2
+    with profile() as prof:
+        for _ in range(repeats):
+            step()
+    events = prof.key_averages()
+    total = sum(e.self_cpu_time_total for e in events) / repeats / 1e6  # s per step
     lines = [
-        "# UNet CPU benchmark: ddpm_cifar10 vs a plain guided-diffusion-style reference",
+        f"diffmm train step profiled at {torch.get_num_threads()} threads "
+        f"({total:.2f} s per step under the profiler, load {os.getloadavg()[0]:.2f}):",
         "",
-        f"Date: {args.date}. `python benchmarks/unet_cpu.py --threads {args.threads} "
-        f"--warmup {args.warmup} --repeats {args.repeats}`.",
-        f"Machine: {platform.machine()}, {os.cpu_count()} cores shared with other jobs (load "
-        f"average {summary['load_before']:.2f} before, {summary['load_after']:.2f} after); "
-        f"torch {torch.__version__}, torch.set_num_threads({args.threads}); batch {BATCH}×3×32×32.",
-        f"Parameters: ours {ours['params']:,}, reference {ref['params']:,}.",
-        f"Times: both networks in one process, alternated repeat by repeat (order flipped each "
-        f"repeat); {args.warmup} warm-up "
-        f"and {args.repeats} timed repeats each; median (min). Forward: eval, no_grad. Train "
-        "step: train mode (dropout 0.1), MSE, backward, Adam.",
-        "Memory: resource.getrusage ru_maxrss (peak RSS of the whole process, torch included) "
-        "of a separate process per network (forward + 2 train steps); growth = over the RSS "
-        "after building the network and optimizer.",
-        "",
-        "| implementation | forward (s) | fwd+bwd+Adam (s) | peak RSS (MiB) | RSS growth (MiB) |",
+        "| op family | s per step | share | GFLOP | GFLOP/s |",
         "|---|---|---|---|---|",
     ]
-    for name, r in (("diffmm UNetModel", ours), ("reference", ref)):
+    accounted = 0.0
+    for family, (names, flop_names) in PROFILE_FAMILIES.items():
+        seconds = sum(e.cpu_time_total for e in events if e.key in names) / repeats / 1e6
+        accounted += seconds
+        gflop = sum(flops.get(n, 0) for n in flop_names) / 1e9
+        rate = f"{gflop / seconds:.0f}" if gflop else ""
         lines.append(
-            f"| {name} | {r['forward']:.3f} ({r['forward_min']:.3f}) | {r['train']:.3f} "
-            f"({r['train_min']:.3f}) | {r['rss_peak_mib']:.0f} | {r['rss_growth_mib']:.0f} |"
+            f"| {family} | {seconds:.3f} | {seconds / total:.0%} | {gflop:.1f} | {rate} |".replace(
+                "| 0.0 |", "| |"
+            )
         )
-    lines += [
-        f"| ratio ours/reference | {ours['forward'] / ref['forward']:.3f} "
-        f"({ours['forward_min'] / ref['forward_min']:.3f}) | {ours['train'] / ref['train']:.3f} "
-        f"({ours['train_min'] / ref['train_min']:.3f}) | "
-        f"{ours['rss_peak_mib'] / ref['rss_peak_mib']:.3f} | "
-        f"{ours['rss_growth_mib'] / ref['rss_growth_mib']:.3f} |",
-        "",
-    ]
+    rest = total - accounted
+    lines.append(f"| element-wise, norms, dropout, copies | {rest:.3f} | {rest / total:.0%} | | |")
     return "\n".join(lines)
+
+
+def cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def markdown(summary: dict, timing: dict, args: argparse.Namespace) -> str:
+    reference = (
+        f"openai/guided-diffusion UNetModel imported from `{args.reference_dir}`"
+        if args.reference_dir
+        else "the benchmark's PlainUNet (same maths, written plainly; no --reference-dir given)"
+    )
+    check = summary["check"]
+    lines = [
+        f"Reference: {reference}.",
+        f"`python benchmarks/unet_cpu.py{' --reference-dir ' + args.reference_dir if args.reference_dir else ''}"
+        f" --threads {args.threads} --warmup {args.warmup} --repeats {args.repeats}`, {args.date}.",
+        f"Machine: {cpu_model()}, {os.cpu_count()} cores shared with other jobs; torch "
+        f"{torch.__version__}, torch.set_num_threads({args.threads}); batch {BATCH}×3×32×32.",
+        f"Parameters: ours {summary['params']['ours']:,}, reference "
+        f"{summary['params']['reference']:,}.",
+        f"Same function, same weights (eval, fp32): outputs max |Δ| {check['output_max_diff']:.1e}"
+        f" (max |output| {check['output_max_abs']:.2f}); parameter gradients max |Δ| "
+        f"{check['grad_max_diff']:.1e} (max |grad| {check['grad_max_abs']:.2e}).",
+        "",
+        "| measure | diffmm min / median (s) | reference min / median (s) | ratio min / median "
+        "| load avg before → after |",
+        "|---|---|---|---|---|",
+    ]
+    for kind, label in (("forward", "forward (eval, no_grad)"), ("train", "fwd+bwd+Adam")):
+        ours, ref = timing[kind]["times"]["ours"], timing[kind]["times"]["reference"]
+        before, after = timing[kind]["load"]
+        lines.append(
+            f"| {label} | {min(ours):.3f} / {statistics.median(ours):.3f} | {min(ref):.3f} / "
+            f"{statistics.median(ref):.3f} | {min(ours) / min(ref):.3f} / "
+            f"{statistics.median(ours) / statistics.median(ref):.3f} | {before:.2f} → {after:.2f} |"
+        )
+    mem = summary["memory"]
+    lines += [
+        "",
+        f"Peak RSS (separate process each, forward + 2 train steps): diffmm "
+        f"{mem['ours']['rss_peak_mib']:.0f} MiB (growth {mem['ours']['rss_growth_mib']:.0f}), "
+        f"reference {mem['reference']['rss_peak_mib']:.0f} MiB "
+        f"(growth {mem['reference']['rss_growth_mib']:.0f}).",
+    ]
+    if "profile" in summary:
+        lines += ["", summary["profile"]]
+    return "\n".join(lines) + "\n"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reference-dir", help="a checkout of openai/guided-diffusion")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--warmup", type=int, default=2)
-    parser.add_argument("--repeats", type=int, default=7)
-    parser.add_argument("--date", default=time.strftime("%Y-%m-%d"))
-    parser.add_argument("--output", help="write the markdown table here")
+    parser.add_argument("--repeats", type=int, default=10)
+    parser.add_argument("--profile", action="store_true", help="add diffmm's op profile")
+    parser.add_argument("--date", default=time.strftime("%Y-%m-%d %H:%M"))
+    parser.add_argument("--output", help="write the markdown here")
     parser.add_argument("--memory-of", choices=IMPLS, help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     if args.memory_of:  # child process: peak memory of one network, as JSON
-        print(json.dumps(memory_child(args.memory_of, args.threads)))
+        print(json.dumps(memory_child(args.memory_of, args)))
         return
 
-    load_before = os.getloadavg()[0]
-    summary: dict = {impl: {} for impl in IMPLS}
+    torch.set_num_threads(args.threads)
+    summary: dict = {"memory": {}}
     for impl in IMPLS:
         cmd = [sys.executable, __file__, "--memory-of", impl, "--threads", str(args.threads)]
+        if args.reference_dir:
+            cmd += ["--reference-dir", args.reference_dir]
         out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
-        summary[impl].update(json.loads(out.strip().splitlines()[-1]))
-    for impl, times in time_both(args.threads, args.warmup, args.repeats).items():
-        print(f"{impl}: {times}", file=sys.stderr)
-        summary[impl]["params"] = times["params"]
-        for kind in ("forward", "train"):
-            summary[impl][kind] = statistics.median(times[kind])
-            summary[impl][f"{kind}_min"] = min(times[kind])
-    summary["load_before"], summary["load_after"] = load_before, os.getloadavg()[0]
-    if summary["ours"]["params"] != summary["reference"]["params"]:
+        summary["memory"][impl] = json.loads(out.strip().splitlines()[-1])
+    models = {"ours": diffmm_unet(), "reference": reference_unet(args.reference_dir)}
+    state = {reference_name(k): v for k, v in models["ours"].state_dict().items()}
+    models["reference"].load_state_dict(state, strict=True)
+    summary["params"] = {i: sum(p.numel() for p in m.parameters()) for i, m in models.items()}
+    if summary["params"]["ours"] != summary["params"]["reference"]:
         raise SystemExit("the two networks differ in size: the comparison would be unfair")
-    table = markdown(summary, args)
+    summary["check"] = same_function(models)
+    timing = time_both(models, args)
+    if args.profile:
+        summary["profile"] = profile_ours(models["ours"])
+    table = markdown(summary, timing, args)
     print(table)
     if args.output:
         with open(args.output, "w") as f:
