@@ -39,9 +39,9 @@ float32 (:class:`Float32Blocks`) keeps Z = [x̃ | Ŝ] with Ŝ_l = S_l / √2^l: 
 weights scaled by 2^(−l/2) make both halves follow one recurrence, one in-place GEMM with
 β = 1/√2 updates both. Summation order differs from the module's, so outputs equal it to
 float32 round-off. Low precision (:class:`LowPrecisionBlocks`, autocast active): x̃ and the
-gates are bf16/fp16 GEMM operands, each pre-activation (taps, conditioner and bias) and the
-skip sum over all layers (one GEMM over the stored gates at the end) accumulate in float32
-inside the GEMMs, and the sigmoid and gate arithmetic run in float32.
+gates are bf16/fp16 GEMM operands, each pre-activation (taps, conditioner and bias) accumulates
+in float32 inside one GEMM, the sigmoid and gate arithmetic run in float32, and the skip sum S
+is kept in float32, each layer's skip GEMM rounded once before it is added.
 """
 
 from __future__ import annotations
@@ -72,34 +72,34 @@ def compute_dtype(device: torch.device) -> torch.dtype:
 
 def time_major_condition(stack: ResidualStack, condition: Tensor, dtype: torch.dtype) -> Tensor:
     """(B, cond_ch, L) → (B, layers, 2C, L): every layer's conditioner term, as a view of
-    storage laid out the way the inference path reads it, (B, L + 2P, layers·2C) with zeroed
-    pad rows."""
+    storage laid out the way the inference path reads it: (layers, B, L + 2P, 2C), each layer's
+    rows contiguous over the flattened padded layout, zero pad rows."""
     batch, _, length = condition.shape
+    layers, width, pad = stack.num_layers, 2 * stack.channels, stack.max_padding
     proj = stack.condition_projection
-    weight = proj.weight[:, :, 0].t().to(dtype)
-    pad = stack.max_padding
-    out = condition.new_zeros(batch, length + 2 * pad, weight.shape[1], dtype=dtype)
+    weight = proj.weight[:, :, 0].t().to(dtype).view(-1, layers, width)
+    bias = proj.bias.to(dtype).view(layers, width)
+    out = condition.new_zeros(layers, batch, length + 2 * pad, width, dtype=dtype)
     for b in range(batch):
-        rows = out[b, pad : pad + length]
-        torch.addmm(proj.bias.to(dtype), condition[b].t().to(dtype), weight, out=rows)
-    layers, width = stack.num_layers, 2 * stack.channels
-    return out[:, pad : pad + length].view(batch, length, layers, width).permute(0, 2, 3, 1)
+        rows = condition[b].t().to(dtype)
+        for layer in range(layers):
+            target = out[layer, b, pad : pad + length]
+            torch.addmm(bias[layer], rows, weight[:, layer], out=target)
+    return out[:, :, pad : pad + length].permute(1, 0, 3, 2)
 
 
 def flat_cache(stack: ResidualStack, cache: Tensor) -> Tensor:
-    """The per-layer cache as (rows, layers, 2C) over the flattened padded layout from the first
+    """The per-layer cache as (layers, rows, 2C) over the flattened padded layout from the first
     signal row of item 0: a view of :func:`time_major_condition`'s storage, else a copy."""
     batch, layers, width, length = cache.shape
     pad = stack.max_padding
-    item_stride = (length + 2 * pad) * layers * width
-    if cache.stride()[1:] != (width, 1, layers * width) or (
-        batch > 1 and cache.stride(0) != item_stride
-    ):
-        laid_out = cache.new_zeros(batch, length + 2 * pad, layers, width)
-        laid_out[:, pad : pad + length] = cache.permute(0, 3, 1, 2)
-        cache = laid_out[:, pad : pad + length].permute(0, 2, 3, 1)
-    span = batch * (length + 2 * pad) - 2 * pad
-    return cache.as_strided((span, layers, width), (layers * width, width, 1))
+    rows = length + 2 * pad
+    if cache.stride() != (rows * width, batch * rows * width, 1, width):
+        laid_out = cache.new_zeros(layers, batch, rows, width)
+        laid_out[:, :, pad : pad + length] = cache.permute(1, 0, 3, 2)
+        cache = laid_out[:, :, pad : pad + length].permute(1, 0, 3, 2)
+    span = batch * rows - 2 * pad
+    return cache.as_strided((layers, span, width), (batch * rows * width, width, 1))
 
 
 @dataclass
@@ -154,28 +154,23 @@ def residual_stack_inference(
 ) -> Tensor:
     """Skip sum / √L of ``stack`` for x (B, C, L) with one step embedding (1 or B rows, all
     equal) and the per-layer cache ``projected_condition`` or the unprojected ``condition``."""
-    batch, channels, length = x.shape
+    _, channels, length = x.shape
     pad = stack.max_padding
-    rows = length + 2 * pad
     dtype = compute_dtype(x.device)
     runner_class = Float32Blocks if dtype == torch.float32 else LowPrecisionBlocks
     with torch.autocast(x.device.type, enabled=False):
-        signal = x.new_zeros(batch, rows, channels, dtype=torch.float32)
-        signal[:, pad : pad + length] = x.transpose(1, 2)
         unprojected = None
         if condition is not None:
-            unprojected = condition.new_zeros(batch, rows, condition.shape[1])
-            unprojected[:, pad : pad + length] = condition.transpose(1, 2)
-            unprojected = unprojected.view(batch * rows, -1)[pad : batch * rows - pad]
+            unprojected = padded_time_major(condition, pad, condition.dtype)
         cache = None if projected_condition is None else flat_cache(stack, projected_condition)
-        runner = runner_class(stack, signal, dtype, unprojected)
+        runner = runner_class(stack, x, dtype, unprojected)
         embedding = step_embedding[:1].float()
         offset = torch.zeros(channels, device=x.device)  # m: x = x̃ + m
         skip_bias = torch.zeros(channels, device=x.device)
         for index, layer in enumerate(stack.layers):
             terms = layer_terms(stack, index, embedding, offset, unprojected is not None)
             runner.fill_padding(terms.shift, terms.offsets[-1], layer.dilated_conv.padding_mode)
-            runner.run_layer(index, terms, None if cache is None else cache[:, index])
+            runner.run_layer(index, terms, None if cache is None else cache[index])
             out_bias = layer.output_projection.bias.float()
             offset = (offset + out_bias[:channels]) * ROOT_HALF
             skip_bias = skip_bias + out_bias[channels:]
@@ -183,19 +178,30 @@ def residual_stack_inference(
         return (skip / math.sqrt(stack.num_layers)).to(x.dtype).transpose(1, 2)
 
 
+def padded_time_major(values: Tensor, pad: int, dtype: torch.dtype, width: int = 0) -> Tensor:
+    """(B, W, L) → (B, L + 2P, max(W, width)) in ``dtype``: each item's values time-major
+    between P zero rows either side, extra columns zero."""
+    batch, channels, length = values.shape
+    out = values.new_zeros(batch, length + 2 * pad, max(channels, width), dtype=dtype)
+    out[:, pad : pad + length, :channels] = values.transpose(1, 2)
+    return out
+
+
 class Blocks:
     """Rows [P, B·rows − P) of the flattened padded layout, run block by block."""
 
-    def __init__(self, stack: ResidualStack, signal: Tensor, dtype: torch.dtype) -> None:
-        self.batch, self.rows, self.channels = signal.shape
+    def __init__(self, stack: ResidualStack, x: Tensor, dtype: torch.dtype) -> None:
+        self.batch, self.channels, length = x.shape
         self.pad, self.dtype = stack.max_padding, dtype
+        self.rows = length + 2 * self.pad
         self.start, self.stop = self.pad, self.batch * self.rows - self.pad
         # a block covers the widest tap reach, so that the late update stays behind the reads
         self.block_rows = max(BLOCK_ROWS, self.pad)
         block = min(self.block_rows, self.stop - self.start)
-        self.scale = torch.ones(2 * self.channels, device=signal.device)
+        self.scale = torch.ones(2 * self.channels, device=x.device)
         self.scale[self.channels :] = FILTER_SCALE
-        self.pre = signal.new_empty(block, 2 * self.channels)
+        self.pre = x.new_empty(block, 2 * self.channels, dtype=torch.float32)
+        self.signal = x.new_empty(0)  # x̃ as (B, rows, C), set by the subclass
 
     def blocks(self) -> list[tuple[int, int]]:
         return [
@@ -203,16 +209,12 @@ class Blocks:
             for first in range(self.start, self.stop, self.block_rows)
         ]
 
-    def signal_view(self) -> Tensor:
-        """x̃ as (B, rows, C)."""
-        raise NotImplementedError
-
     def fill_padding(self, shift: Tensor, reach: int, mode: str) -> None:
         """Set the ``reach`` pad rows either side of every item: −(m + e) for zero padding (see
         the module docstring), the wrapped signal rows for circular padding."""
         if reach == 0:
             return
-        x, pad, end = self.signal_view(), self.pad, self.rows - self.pad
+        x, pad, end = self.signal, self.pad, self.rows - self.pad
         if mode == "circular":
             x[:, pad - reach : pad].copy_(x[:, end - reach : end])
             x[:, end : end + reach].copy_(x[:, pad : pad + reach])
@@ -231,17 +233,17 @@ class Float32Blocks(Blocks):
     """Z = [x̃ | Ŝ] in float32; see the module docstring."""
 
     def __init__(
-        self, stack: ResidualStack, signal: Tensor, dtype: torch.dtype, unprojected: Tensor | None
+        self, stack: ResidualStack, x: Tensor, dtype: torch.dtype, unprojected: Tensor | None
     ) -> None:
-        super().__init__(stack, signal, dtype)
-        self.z = torch.cat([signal, torch.zeros_like(signal)], dim=-1)
+        super().__init__(stack, x, dtype)
+        self.z = padded_time_major(x, self.pad, torch.float32, width=2 * self.channels)
+        self.signal = self.z[..., : self.channels]
         self.flat = self.z.view(-1, 2 * self.channels)
-        self.unprojected = unprojected
+        self.unprojected = None
+        if unprojected is not None:
+            self.unprojected = unprojected.view(-1, unprojected.shape[-1])[self.start : self.stop]
         self.layers = stack.num_layers
         self.gates = [self.pre.new_empty(self.pre.shape[0], self.channels) for _ in range(2)]
-
-    def signal_view(self) -> Tensor:
-        return self.z[..., : self.channels]
 
     def run_layer(self, index: int, terms: LayerTerms, cache: Tensor | None) -> None:
         c, flat = self.channels, self.flat
@@ -271,37 +273,36 @@ class Float32Blocks(Blocks):
 
 
 class LowPrecisionBlocks(Blocks):
-    """x̃, the tap matrix and every layer's gates in the autocast type; see the module docstring."""
+    """x̃, the GEMM operands and the gates in the autocast type, S in float32; see the module
+    docstring."""
 
     def __init__(
-        self, stack: ResidualStack, signal: Tensor, dtype: torch.dtype, unprojected: Tensor | None
+        self, stack: ResidualStack, x: Tensor, dtype: torch.dtype, unprojected: Tensor | None
     ) -> None:
-        super().__init__(stack, signal, dtype)
-        c, layers = self.channels, stack.num_layers
-        self.x = signal.to(dtype)
-        self.flat = self.x.view(-1, c)
-        taps = stack.layers[0].dilated_conv.kernel_size[0] * c
-        self.tap_columns = taps
+        super().__init__(stack, x, dtype)
+        c = self.channels
+        self.signal = padded_time_major(x, self.pad, dtype)
+        self.flat = self.signal.view(-1, c)
+        self.taps = stack.layers[0].dilated_conv.kernel_size[0] * c
         # the GEMM operand of every row: the taps, rewritten every layer, then an unprojected
         # conditioner and a column of ones (for the bias), written once; K padded to whole
         # AMX tiles (32 bf16), where it runs 20% faster than unpadded
-        width = taps if unprojected is None else taps + unprojected.shape[1] + 1
+        width = self.taps if unprojected is None else self.taps + unprojected.shape[-1] + 1
         width = -(-width // MATRIX_ALIGN) * MATRIX_ALIGN
-        self.matrix = signal.new_zeros(self.stop - self.start, width, dtype=dtype)
-        self.extra_rows = width - taps
+        self.matrix = x.new_zeros(self.stop - self.start, width, dtype=dtype)
         if unprojected is not None:
-            self.matrix[:, taps : taps + unprojected.shape[1]] = unprojected
-            self.matrix[:, taps + unprojected.shape[1]] = 1.0
+            columns = slice(self.taps, self.taps + unprojected.shape[-1])
+            self.matrix[:, columns] = unprojected.view(-1, unprojected.shape[-1])[
+                self.start : self.stop
+            ]
+            self.matrix[:, columns.stop] = 1.0
         self.unprojected = unprojected is not None
-        self.stored = signal.new_empty(self.stop - self.start, layers * c, dtype=dtype)
-        self.skip_weights: list[Tensor] = []
-
-    def signal_view(self) -> Tensor:
-        return self.x
+        self.gates = [x.new_empty(self.pre.shape[0], c, dtype=dtype) for _ in range(2)]
+        self.skip = x.new_zeros(self.batch * self.rows, c, dtype=torch.float32)
 
     def run_layer(self, index: int, terms: LayerTerms, cache: Tensor | None) -> None:
-        c, flat, taps = self.channels, self.flat, self.tap_columns
-        weight = terms.taps.new_zeros(taps + self.extra_rows, 2 * c)
+        c, flat, taps = self.channels, self.flat, self.taps
+        weight = terms.taps.new_zeros(self.matrix.shape[1], 2 * c)
         weight[:taps] = terms.taps.reshape(-1, 2 * c)
         if self.unprojected:
             cond_rows = terms.cond_weight.shape[0]
@@ -309,9 +310,9 @@ class LowPrecisionBlocks(Blocks):
             weight[taps + cond_rows] = terms.bias
         weight = weight.to(self.dtype)
         residual = (terms.residual * ROOT_HALF).to(self.dtype)
-        self.skip_weights.append(terms.skip)
+        skip = terms.skip.to(self.dtype)
         pending = None
-        for first, last in self.blocks():
+        for number, (first, last) in enumerate(self.blocks()):
             here = slice(first - self.start, last - self.start)
             matrix = self.matrix[here]
             for j, o in enumerate(terms.offsets):
@@ -325,19 +326,17 @@ class LowPrecisionBlocks(Blocks):
                 else:
                     torch.addcmul(terms.bias, cache[here], self.scale, out=pre)
                 pre.add_(torch.mm(matrix, weight))
-            # the gate in float32 over the spent filter half, then rounded once into the store
+            # the gate in float32 over the spent filter half, then rounded once for the GEMMs
             # (an addcmul writing bf16 directly converts through a temporary: 1.7× slower)
             self.gate(pre, pre[:, c:])
-            gate = self.stored[here, index * c : (index + 1) * c]
+            gate = self.gates[number % 2][: last - first]
             gate.copy_(pre[:, c:])
+            self.skip[first:last].add_(torch.mm(gate, skip))  # S summed in float32
             if pending is not None:
                 flat[pending[0] : pending[1]].addmm_(pending[2], residual, beta=ROOT_HALF)
             pending = (first, last, gate)
         flat[pending[0] : pending[1]].addmm_(pending[2], residual, beta=ROOT_HALF)
 
     def skip_sum(self) -> Tensor:
-        """S − Σ b_skip, (B, rows, C): one GEMM over every layer's stored gates."""
-        weight = torch.cat(self.skip_weights).to(self.dtype)  # (layers·C, C)
-        out = self.x.new_zeros(self.batch * self.rows, self.channels, dtype=torch.float32)
-        out[self.start : self.stop] = torch.mm(self.stored, weight)
-        return out.view(self.batch, self.rows, self.channels)
+        """S − Σ b_skip, (B, rows, C)."""
+        return self.skip.view(self.batch, self.rows, self.channels)
