@@ -1,24 +1,45 @@
-"""Vocoding speed of DiffWave BASE: conditioner cached once per utterance vs recomputed per step.
+"""Vocoding speed of DiffWave BASE against the public reference, fp32 and bf16, and peak memory.
 
-    python benchmarks/vocode_speed.py [--seconds 1.0] [--threads 2] [--device cpu] [--out FILE.md]
+    python benchmarks/vocode_speed.py [--reference-dir DIR] [--seconds 1.0] [--threads 2]
+        [--repeats 3] [--steps 6 50] [--out FILE.md]
+    python benchmarks/vocode_speed.py --memory [--out FILE.md]
 
-The network is DiffWave BASE (30 × 64, T = 50, 2.62M parameters) with random weights (speed
-does not depend on training; the output conv is re-initialised so the output is not zero).
-The mel is the real ARCTIC clip tests/data/speech/arctic_a0007.wav at 22.05 kHz (hifigan
-preset), cut to ``--seconds``. Each (schedule, path) runs in a fresh subprocess so that its peak
-resident memory (ru_maxrss) is its own, and reports the fastest of ``--repeats`` timed runs
-after a warm-up; the cached and naive outputs are asserted bit-identical.
+Speed. The network is DiffWave BASE (30 × 64, T = 50, 2.62M parameters) with random weights
+(speed does not depend on training; the zero-initialised output conv is redrawn so that the
+output is not zero). The mel is the ARCTIC clip tests/data/speech/arctic_a0007.wav at
+22.05 kHz (hifigan preset), cut to ``--seconds``. In one process, repeat by repeat in turn:
+
+* the baseline in fp32: with ``--reference-dir`` a checkout of lmnt-com/diffwave, its
+  ``DiffWave`` network sampled by its own ``diffwave.inference.predict`` (``fast_sampling`` for
+  6 steps, the 50-step training schedule otherwise; its ``torchaudio`` import, used only to
+  write files, is stubbed when torchaudio is absent). Without it, the plain implementation of
+  the same maths this benchmark keeps: diffmm's module graph (``use_inference_path = False``,
+  the conditioner still cached once), i.e. the implementation before the inference path;
+* diffmm's ``Vocoder.vocode`` in fp32 and in bf16.
+
+Each row gives min and median seconds per audio-second over ``--repeats``, the 1-minute load
+average before and after, and the largest absolute difference of fp32 from the plain path
+(same seed: float32 round-off) and of bf16 from fp32. The reference code is never copied.
+
+Memory (``--memory``): each case in a fresh subprocess, the peak resident set above the
+process's resident set before vocoding (ru_maxrss; the model and mel are loaded before): 10 s
+in fp32 and bf16 (one chunk: fp32 holds every layer's conditioner), the same 10 s with
+``chunk_seconds=2.5`` (its largest difference from unchunked), and 60 s in fp32 and bf16.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
+import os
+import platform
 import resource
+import statistics
 import subprocess
 import sys
-import tempfile
 import time
+import types
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +49,7 @@ REPO = Path(__file__).resolve().parents[1]
 CLIP = REPO / "tests/data/speech/arctic_a0007.wav"
 
 
-def build_vocoder(device: str):
+def build_vocoder():
     from diffmm.audio.mel import get_mel_preset
     from diffmm.diffusion.config import DiffusionConfig
     from diffmm.models.diffwave import DiffWave, DiffWaveConfig
@@ -38,104 +59,190 @@ def build_vocoder(device: str):
     model = DiffWave(DiffWaveConfig())
     torch.nn.init.normal_(model.output_projection.weight, std=0.1)
     diffusion = DiffusionConfig(num_steps=50, beta_start=1e-4, beta_end=0.05)
-    return Vocoder(model.to(device).eval(), diffusion, get_mel_preset("hifigan"), FAST_BETAS)
+    return Vocoder(model.eval(), diffusion, get_mel_preset("hifigan"), FAST_BETAS)
 
 
-def measure_one(args: argparse.Namespace) -> None:
-    """Child process: vocode once (after a warm-up) and print timings and peak memory as JSON."""
+def clip_mel(vocoder, seconds: float) -> torch.Tensor:
+    """The clip's mel, repeated as needed and cut to ``seconds``."""
     from diffmm.audio.io import load_audio
 
-    torch.set_num_threads(args.threads)
-    vocoder = build_vocoder(args.device)
     wav, _ = load_audio(CLIP, sample_rate=vocoder.sample_rate)
-    mel = vocoder.mel_from_wav(wav)[:, : int(args.seconds * vocoder.sample_rate) // vocoder.hop]
-    steps = None if args.steps == 6 else args.steps
+    mel = vocoder.mel_from_wav(wav)
+    frames = int(seconds * vocoder.sample_rate) // vocoder.hop
+    return mel.repeat(1, -(-frames // mel.shape[1]))[:, :frames]
 
-    def vocode() -> torch.Tensor:
+
+def load_reference(directory: Path):
+    """lmnt-com/diffwave's ``predict`` and a BASE network with its default parameters."""
+    sys.path.insert(0, str(directory / "src") if (directory / "src").is_dir() else str(directory))
+    try:
+        importlib.import_module("torchaudio")
+    except ImportError:  # inference.py imports it only to save wav files
+        sys.modules["torchaudio"] = types.ModuleType("torchaudio")
+    inference = importlib.import_module("diffwave.inference")
+    model_module = importlib.import_module("diffwave.model")
+    params = importlib.import_module("diffwave.params")
+    torch.manual_seed(0)
+    model = model_module.DiffWave(params.AttrDict(params.params)).eval()
+    torch.nn.init.normal_(model.output_projection.weight, std=0.1)
+    inference.models["benchmark"] = model  # predict() finds it instead of loading weights
+
+    def run(mel: torch.Tensor, steps: int) -> torch.Tensor:
+        torch.manual_seed(0)
+        audio, _ = inference.predict(
+            mel, model_dir="benchmark", device=torch.device("cpu"), fast_sampling=steps == 6
+        )
+        return audio[0]
+
+    return run
+
+
+def ours(vocoder, mel: torch.Tensor, steps: int, dtype: str, plain: bool = False) -> torch.Tensor:
+    vocoder.model.residual_stack.use_inference_path = not plain
+    try:
         return vocoder.vocode(
             [mel],
-            steps=steps,
-            generator=torch.Generator(args.device).manual_seed(0),
-            cache_condition=args.path == "cached",
+            steps=None if steps == 6 else steps,
+            generator=torch.Generator().manual_seed(0),
+            dtype=dtype,
         )[0]
-
-    vocode()  # warm-up: allocator, kernels
-    if args.device.startswith("cuda"):
-        torch.cuda.synchronize()
-        torch.cuda.reset_peak_memory_stats()
-    timings = []
-    for _ in range(args.repeats):  # the fastest run: the least disturbed by other processes
-        start = time.perf_counter()
-        audio = vocode()
-        if args.device.startswith("cuda"):
-            torch.cuda.synchronize()
-        timings.append(time.perf_counter() - start)
-    elapsed = min(timings)
-    np.save(args.save, audio.numpy())
-    result = {
-        "seconds": elapsed,
-        "audio_seconds": audio.numel() / vocoder.sample_rate,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-    }
-    if args.device.startswith("cuda"):
-        result["peak_cuda_mb"] = torch.cuda.max_memory_allocated() / 2**20
-    print(json.dumps(result))
+    finally:
+        vocoder.model.residual_stack.use_inference_path = True
 
 
-def run_child(args: argparse.Namespace, steps: int, path: str, save: Path) -> dict:
-    command = [
-        sys.executable, __file__, "--child", "--steps", str(steps), "--path", path,
-        "--save", str(save), "--seconds", str(args.seconds), "--threads", str(args.threads),
-        "--device", args.device, "--repeats", str(args.repeats),
-    ]  # fmt: skip
-    out = subprocess.run(command, capture_output=True, text=True, check=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+def timed(run, steps: int) -> tuple[float, torch.Tensor]:
+    start = time.perf_counter()
+    out = run(steps)
+    return time.perf_counter() - start, out
+
+
+def speed(args: argparse.Namespace) -> list[str]:
+    torch.set_num_threads(args.threads)
+    vocoder = build_vocoder()
+    mel = clip_mel(vocoder, args.seconds)
+    audio_seconds = mel.shape[1] * vocoder.hop / vocoder.sample_rate
+    reference = load_reference(args.reference_dir) if args.reference_dir else None
+    baseline = "lmnt-com/diffwave (reference)" if reference else "diffmm plain module graph"
+    lines = [
+        f"DiffWave BASE, {audio_seconds:.2f} s of audio at 22.05 kHz, {args.threads} threads, "
+        f"{args.repeats} alternated repeats; baseline: {baseline}; torch {torch.__version__}, "
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs",
+        "",
+        "| steps | baseline fp32 s/s min · med | diffmm fp32 min · med | ratio min · med | "
+        "diffmm bf16 min · med | bf16 / baseline min · med | fp32 max abs diff vs plain | "
+        "bf16 max abs diff vs fp32 | load before → after |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for steps in args.steps:
+        runs = {
+            "baseline": (lambda s: reference(mel, s))
+            if reference
+            else (lambda s: ours(vocoder, mel, s, "fp32", plain=True)),
+            "fp32": lambda s: ours(vocoder, mel, s, "fp32"),
+            "bf16": lambda s: ours(vocoder, mel, s, "bf16"),
+        }
+        load_before = os.getloadavg()[0]
+        times: dict[str, list[float]] = {name: [] for name in runs}
+        outputs: dict[str, torch.Tensor] = {}
+        for run in runs.values():  # warm-up (allocator, oneDNN kernels) at the cheap 6 steps
+            run(6)
+        for repeat in range(args.repeats):
+            order = list(runs) if repeat % 2 == 0 else list(runs)[::-1]
+            for name in order:
+                elapsed, outputs[name] = timed(runs[name], steps)
+                times[name].append(elapsed / audio_seconds)
+        plain = outputs["baseline"] if not reference else ours(vocoder, mel, steps, "fp32", True)
+        fp32_diff = float((outputs["fp32"] - plain).abs().max())
+        bf16_diff = float((outputs["bf16"] - outputs["fp32"]).abs().max())
+        load_after = os.getloadavg()[0]
+        mins = {name: min(t) for name, t in times.items()}
+        meds = {name: statistics.median(t) for name, t in times.items()}
+        label = "6 (fast schedule)" if steps == 6 else f"{steps}"
+        lines.append(
+            f"| {label} | {mins['baseline']:.2f} · {meds['baseline']:.2f} | "
+            f"{mins['fp32']:.2f} · {meds['fp32']:.2f} | "
+            f"{mins['fp32'] / mins['baseline']:.2f}× · {meds['fp32'] / meds['baseline']:.2f}× | "
+            f"{mins['bf16']:.2f} · {meds['bf16']:.2f} | "
+            f"{mins['bf16'] / mins['baseline']:.2f}× · {meds['bf16'] / meds['baseline']:.2f}× | "
+            f"{fp32_diff:.1e} | {bf16_diff:.1e} | {load_before:.2f} → {load_after:.2f} |"
+        )
+        print(lines[-1], flush=True)
+    return lines
+
+
+def measure_memory(seconds: float, dtype: str, chunk: float | None, save: str) -> None:
+    """Child process: vocode once (6 steps) and print the peak resident set above the start."""
+    vocoder = build_vocoder()
+    mel = clip_mel(vocoder, seconds)
+    with open("/proc/self/statm") as f:
+        before = int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    start = time.perf_counter()
+    kwargs = {} if chunk == 0 else {"chunk_seconds": chunk}
+    audio = vocoder.vocode(
+        [mel], generator=torch.Generator().manual_seed(0), dtype=dtype, **kwargs
+    )[0]
+    elapsed = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    if save:
+        np.save(save, audio.numpy())
+    print(json.dumps({"peak_mb": peak - before, "seconds": elapsed}))
+
+
+def memory(args: argparse.Namespace) -> list[str]:
+    lines = [
+        f"Peak resident memory of one `Vocoder.vocode` call (6 steps), above the process's "
+        f"resident set before it, {args.threads} threads; torch {torch.__version__}",
+        "",
+        "| audio | dtype | chunking | peak MB above start | wall s | note |",
+        "|---|---|---|---|---|---|",
+    ]
+    cases = [
+        (10.0, "fp32", None, "unchunked.npy"),
+        (10.0, "fp32", 2.5, "chunked.npy"),
+        (10.0, "bf16", None, ""),
+        (60.0, "fp32", 0, ""),
+        (60.0, "bf16", 0, ""),
+    ]
+    for seconds, dtype, chunk, save in cases:
+        command = [
+            sys.executable, __file__, "--child-memory", str(seconds), dtype, str(chunk), save,
+            "--threads", str(args.threads),
+        ]  # fmt: skip
+        env = dict(os.environ, OMP_NUM_THREADS=str(args.threads))
+        out = subprocess.run(command, capture_output=True, text=True, check=True, env=env)
+        result = json.loads(out.stdout.strip().splitlines()[-1])
+        note = ""
+        if save == "chunked.npy":
+            diff = np.abs(np.load("chunked.npy") - np.load("unchunked.npy")).max()
+            note = f"max abs diff from unchunked {diff:.1e}"
+        chunking = {None: "none", 0: "default (10 s)"}.get(chunk, f"{chunk} s chunks")
+        lines.append(
+            f"| {seconds:.0f} s | {dtype} | {chunking} | {result['peak_mb']:.0f} | "
+            f"{result['seconds']:.1f} | {note} |"
+        )
+        print(lines[-1], flush=True)
+    for name in ("chunked.npy", "unchunked.npy"):
+        Path(name).unlink(missing_ok=True)
+    return lines
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--reference-dir", type=Path, default=None, help="lmnt-com/diffwave")
     parser.add_argument("--seconds", type=float, default=1.0, help="audio length vocoded")
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--device", default="cpu")
-    parser.add_argument("--repeats", type=int, default=3, help="timed runs; the fastest counts")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--steps", type=int, nargs="+", default=[6, 50])
+    parser.add_argument("--memory", action="store_true", help="peak memory instead of speed")
     parser.add_argument("--out", type=Path, default=None, help="append the table to this file")
-    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--steps", type=int, default=6, help=argparse.SUPPRESS)
-    parser.add_argument("--path", default="cached", help=argparse.SUPPRESS)
-    parser.add_argument("--save", default="", help=argparse.SUPPRESS)
+    parser.add_argument("--child-memory", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.child:
-        measure_one(args)
+    if args.child_memory:
+        torch.set_num_threads(args.threads)
+        seconds, dtype, chunk, save = args.child_memory
+        measure_memory(float(seconds), dtype, None if chunk == "None" else float(chunk), save)
         return 0
-
-    rows = []
-    with tempfile.TemporaryDirectory() as tmp:
-        for steps in (6, 50):
-            results = {}
-            for path in ("naive", "cached"):
-                results[path] = run_child(args, steps, path, Path(tmp) / f"{path}.npy")
-            naive, cached = np.load(Path(tmp) / "naive.npy"), np.load(Path(tmp) / "cached.npy")
-            assert np.array_equal(naive, cached), "cached and naive outputs differ"
-            rows.append((steps, results))
-    device = args.device if args.device != "cpu" else f"cpu, {args.threads} threads"
-    memory = "peak CUDA MB" if args.device.startswith("cuda") else "peak RSS MB"
-    key = "peak_cuda_mb" if args.device.startswith("cuda") else "peak_rss_mb"
-    lines = [
-        f"DiffWave BASE, {rows[0][1]['cached']['audio_seconds']:.2f} s of audio at 22.05 kHz "
-        f"({device}); seconds of compute per second of audio (= real-time factor)",
-        "",
-        f"| steps | naive s/s | cached s/s | speed-up | naive {memory} | cached {memory} | "
-        "outputs |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for steps, r in rows:
-        naive = r["naive"]["seconds"] / r["naive"]["audio_seconds"]
-        cached = r["cached"]["seconds"] / r["cached"]["audio_seconds"]
-        label = "6 (fast schedule)" if steps == 6 else f"{steps} (full T)"
-        lines.append(
-            f"| {label} | {naive:.3f} | {cached:.3f} | {naive / cached:.2f}× | "
-            f"{r['naive'][key]:.0f} | {r['cached'][key]:.0f} | identical |"
-        )
+    lines = memory(args) if args.memory else speed(args)
     table = "\n".join(lines)
     print(table)
     if args.out is not None:

@@ -220,13 +220,18 @@ class Vocoder:
         if not cache_condition:
             return self.model, {"mel": batch}
         samples = batch.shape[-1] * self.hop
+        chunk = samples
         if chunk_seconds is not None:
             chunk = chunk_samples(samples, batch.shape[0], chunk_seconds, self.sample_rate)
-            if chunk < samples:
-                return ChunkedNetwork(self.model, self.model.upsample(batch), chunk), {}
-        if dtype == "fp32":
+        if dtype == "fp32" and chunk == samples:
             return self.model, {"condition": self.model.condition(batch)}
-        return self.model, {"upsampled": self.model.upsample(batch)}
+        # the upsampler's transposed convs have no fast bf16 CPU kernel (1 s per second of
+        # audio against 60 ms in float32), and its output is only 80 values a sample
+        with torch.autocast(self.device.type, enabled=False):
+            upsampled = self.model.upsample(batch)
+        if chunk < samples:
+            return ChunkedNetwork(self.model, upsampled, chunk), {}
+        return self.model, {"upsampled": upsampled}
 
 
 def pad_mels(mels: Sequence[Tensor]) -> Tensor:

@@ -79,7 +79,11 @@ def time_major_condition(stack: ResidualStack, condition: Tensor, dtype: torch.d
     proj = stack.condition_projection
     weight = proj.weight[:, :, 0].t().to(dtype).view(-1, layers, width)
     bias = proj.bias.to(dtype).view(layers, width)
-    out = condition.new_zeros(layers, batch, length + 2 * pad, width, dtype=dtype)
+    # empty, not zeros: the signal rows are all written below, and zero-filling 338 MB per
+    # second of audio first costs a quarter of a 6-step vocoding's element-wise time
+    out = condition.new_empty(layers, batch, length + 2 * pad, width, dtype=dtype)
+    out[:, :, :pad].zero_()
+    out[:, :, pad + length :].zero_()
     for b in range(batch):
         rows = condition[b].t().to(dtype)
         for layer in range(layers):
