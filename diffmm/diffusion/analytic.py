@@ -87,6 +87,9 @@ def exact_eps(mixture: GaussianMixture, z_t: Tensor, alpha: Tensor, sigma: Tenso
     """ε̂(z_t) = −σ ∇ log p_t(z_t) for data z_0 ~ ``mixture``; α, σ scalar or per example (B,)."""
     alpha = torch.as_tensor(alpha, dtype=torch.float64).reshape(-1)
     sigma = torch.as_tensor(sigma, dtype=torch.float64).reshape(-1)
+    # samplers hand the whole batch one time: skip the per-row grouping (a sort of the batch)
+    if bool((alpha == alpha[0]).all()) and bool((sigma == sigma[0]).all()):
+        alpha, sigma = alpha[:1], sigma[:1]
     if alpha.numel() == 1:
         return (-float(sigma) * mixture.noised(float(alpha), float(sigma)).score(z_t)).to(z_t.dtype)
     out = torch.empty(z_t.shape, dtype=torch.float64)

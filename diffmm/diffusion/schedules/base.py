@@ -13,6 +13,7 @@ name ``alphas_cumprod`` (ᾱ_n = α_n²).
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 
 import torch
@@ -54,8 +55,33 @@ class NoiseSchedule(ABC):
         """
         span = self.default_grid(num_steps).without_data_endpoint().log_snr()
         n = span.numel()
-        targets = torch.linspace(float(span[0]), float(span[-1]), n, dtype=torch.float64)
-        return self.grid_from_times(self.t_from_log_snr(targets))
+        return self.grid_at_log_snr(
+            torch.linspace(float(span[0]), float(span[-1]), n, dtype=torch.float64)
+        )
+
+    def angle_grid(self, num_steps: int | None = None) -> SamplingGrid:
+        """N points evenly spaced in the angle φ = arctan(σ/α), then the data.
+
+        φ runs through N + 1 even steps from the noisiest to the least noisy level of the
+        default grid, and that last level is replaced by the data (φ = 0), so none of the N
+        network calls is spent there (at σ = √β₀ = 0.01 on DDPM's schedule, a step changes
+        almost nothing). On the cosine schedule, α = cos φ with φ linear in t, this is the
+        time-uniform grid. ``num_steps=None`` is the default grid itself.
+        """
+        if num_steps is None:
+            return self.default_grid(None)
+        if num_steps < 1:
+            raise ValueError("the number of sampling steps must be at least 1")
+        span = self.default_grid(None).without_data_endpoint()
+        phi_max = math.atan2(float(span.sigmas[0]), float(span.alphas[0]))
+        phi_min = math.atan2(float(span.sigmas[-1]), float(span.alphas[-1]))
+        k = torch.arange(num_steps, dtype=torch.float64)
+        phi = phi_max - k * (phi_max - phi_min) / num_steps
+        return self.grid_at_log_snr(-2 * torch.log(torch.tan(phi)))  # λ = log(α²/σ²)
+
+    def grid_at_log_snr(self, log_snr: Tensor) -> SamplingGrid:
+        """A grid through the given λ (noisiest first), ending at data."""
+        return self.grid_from_times(self.t_from_log_snr(log_snr))
 
     def t_from_log_snr(self, log_snr: Tensor) -> Tensor:
         """Inverse of :meth:`log_snr`."""
@@ -63,12 +89,14 @@ class NoiseSchedule(ABC):
 
     def grid(self, num_steps: int | None = None, spacing: str = "default") -> SamplingGrid:
         """A sampling grid ending at data: ``spacing`` is "default" (the schedule's own: even
-        respacing for DDPM, uniform t for SDEs, Karras's ρ-grid for EDM) or "log_snr"."""
+        respacing for DDPM, uniform t for SDEs, Karras's ρ-grid for EDM), "log_snr" or "angle"."""
         if spacing == "default":
             return self.default_grid(num_steps)
         if spacing == "log_snr":
             return self.log_snr_grid(num_steps)
-        raise ValueError(f"unknown grid spacing {spacing!r}; known: default, log_snr")
+        if spacing == "angle":
+            return self.angle_grid(num_steps)
+        raise ValueError(f"unknown grid spacing {spacing!r}; known: default, log_snr, angle")
 
     @abstractmethod
     def alpha_sigma_from_model_time(self, model_time: Tensor) -> tuple[Tensor, Tensor]:

@@ -9,6 +9,7 @@ and a fractional training step for DiffWave's fast schedule.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import torch
@@ -90,19 +91,28 @@ class DiscreteSchedule(NoiseSchedule):
         return self.timesteps.to(t.device)[self._index(t)]
 
     def alpha_sigma_from_model_time(self, model_time: Tensor) -> tuple[Tensor, Tensor]:
-        """√ᾱ interpolated linearly between training steps, the rule DiffWave's fast mapping inverts."""
+        """α, σ at a model time, with log ᾱ linear between the schedule's steps.
+
+        log ᾱ_n = Σ_{k≤n} log(1 − β_k), so linear log ᾱ spreads step n+1's β evenly over the
+        interval, the continuous-time limit of the chain (DPM-Solver's discrete-time wrapper
+        interpolates the same way). Linear √ᾱ, DiffWave's rule, bends λ between steps.
+        Integer steps return the schedule's own α, σ exactly.
+        """
         mt = torch.as_tensor(model_time, dtype=torch.float64)
         steps = self.timesteps.to(mt.device)
         if bool((mt < steps[0] - 1e-9).any()) or bool((mt > steps[-1] + 1e-9).any()):
             raise ValueError(f"model time outside [{float(steps[0])}, {float(steps[-1])}]")
-        hi = torch.searchsorted(steps, mt.clamp(float(steps[0]), float(steps[-1]))).clamp(
-            1, len(steps) - 1
-        )
-        lo = hi - 1
+        if len(steps) == 1:
+            return self.alpha(torch.zeros_like(mt)), self.sigma(torch.zeros_like(mt))
+        lo = (torch.searchsorted(steps, mt.contiguous(), right=True) - 1).clamp(0, len(steps) - 2)
+        hi = lo + 1
         w = ((mt - steps[lo]) / (steps[hi] - steps[lo])).clamp(0, 1)
-        sqrt_ac = self.sqrt_alphas_cumprod.to(mt.device)
-        alpha = (1 - w) * sqrt_ac[lo] + w * sqrt_ac[hi]
-        return alpha, torch.sqrt(1 - alpha**2)
+        ac = self.alphas_cumprod.to(mt.device)
+        # ᾱ_lo (ᾱ_hi/ᾱ_lo)^w is exact at w = 0; the last step (w = 1) is taken as stored.
+        alphas_cumprod = torch.where(
+            w == 1, ac[hi], ac[lo] * torch.exp(w * (ac[hi] / ac[lo]).log())
+        )
+        return alphas_cumprod.sqrt(), (1 - alphas_cumprod).sqrt()
 
     def sample_training_time(
         self, batch_size: int, *, generator: torch.Generator | None = None, device=None
@@ -143,6 +153,9 @@ class DiscreteSchedule(NoiseSchedule):
         A short β list defines its own ᾱ^infer_s; each is mapped to a fractional training
         step t + w with ᾱ_{t+1} ≤ ᾱ^infer_s ≤ ᾱ_t and w = (√ᾱ_t − √ᾱ^infer_s)/(√ᾱ_t − √ᾱ_{t+1}),
         which is what the network is told while the sampler uses the short schedule's own α, σ.
+        This √ᾱ rule is DiffWave's and is kept so vocoders sample as published; read back
+        with :meth:`alpha_sigma_from_model_time` (log ᾱ) its times give α, σ within 1e-4
+        (relative) of the short schedule's own on DiffWave's T = 50 schedule.
         """
         infer = DiscreteSchedule(inference_betas)
         train_cumprod = self.alphas_cumprod
@@ -167,7 +180,8 @@ class DiscreteSchedule(NoiseSchedule):
         """Keep the steps nearest to ``num_steps`` points evenly spaced in λ (DPM-Solver's
         "logSNR" skip type, Lu et al. 2022 §5).
 
-        Steps that two targets share are kept once, so a very fine request may keep fewer steps.
+        Steps that two targets share are kept once, so a fine request keeps fewer steps (on
+        the linear T = 1000 schedule 50 → 49 and 1000 → 734); a warning names both counts.
         """
         if not 1 <= num_steps <= self.num_steps:
             raise ValueError(f"num_steps must lie in [1, {self.num_steps}], got {num_steps}")
@@ -176,10 +190,47 @@ class DiscreteSchedule(NoiseSchedule):
             float(half_log_snr[-1]), float(half_log_snr[0]), num_steps, dtype=torch.float64
         )
         nearest = (half_log_snr[None, :] - targets[:, None]).abs().argmin(dim=1)
-        return self.respace(sorted(set(nearest.tolist())))
+        kept = sorted(set(nearest.tolist()))
+        if len(kept) < num_steps:
+            warnings.warn(
+                f"log-SNR respacing: {num_steps} steps asked, {len(kept)} distinct steps kept "
+                f"({num_steps - len(kept)} λ targets share their nearest step), so sampling "
+                f"makes {len(kept)} network calls; spacing 'angle' places fractional steps "
+                "without merging",
+                stacklevel=2,
+            )
+        return self.respace(kept)
 
     def log_snr_grid(self, num_steps: int | None = None) -> SamplingGrid:
         return self._grid_of(self if num_steps is None else self.respace_log_snr(num_steps))
+
+    def model_time_at(self, alphas_cumprod: Tensor) -> Tensor:
+        """The model time at which the schedule has ᾱ = ``alphas_cumprod``: the inverse of
+        :meth:`alpha_sigma_from_model_time`, fractional between steps (log ᾱ linear)."""
+        target = torch.as_tensor(alphas_cumprod, dtype=torch.float64)
+        ac = self.alphas_cumprod
+        if self.num_steps < 2:
+            raise ValueError("fractional model times need a schedule of at least two steps")
+        # relative slack for ᾱ computed from λ or φ, a few roundings away from the stored one
+        if bool((target > ac[0] * (1 + 1e-9)).any()) or bool((target < ac[-1] * (1 - 1e-9)).any()):
+            raise ValueError(
+                f"ᾱ outside the schedule's range [{float(ac[-1]):.4g}, {float(ac[0]):.4g}]"
+            )
+        lo = (torch.searchsorted(-ac, -target, right=True) - 1).clamp(0, self.num_steps - 2)
+        w = (torch.log(target / ac[lo]) / torch.log(ac[lo + 1] / ac[lo])).clamp(0, 1)
+        # within round-off of a step is that step, so a network gets e.g. 999, not 998.9999…
+        w = torch.where(w < 1e-9, 0.0, torch.where(w > 1 - 1e-9, 1.0, w))
+        return self.timesteps[lo] + w * (self.timesteps[lo + 1] - self.timesteps[lo])
+
+    def grid_at_log_snr(self, log_snr: Tensor) -> SamplingGrid:
+        """Points at the given λ (noisiest first) at fractional steps where λ falls between
+        steps, then the data. α and σ are read back from the model times, so a point that
+        lands on a step is exactly that step."""
+        model_times = self.model_time_at(
+            torch.sigmoid(torch.as_tensor(log_snr, dtype=torch.float64))
+        )
+        alphas, sigmas = self.alpha_sigma_from_model_time(model_times)
+        return SamplingGrid(alphas, sigmas, model_times).with_data_endpoint()
 
     def default_grid(self, num_steps: int | None = None) -> SamplingGrid:
         """All steps N−1, …, 0 of the (evenly respaced, if asked) schedule, then the data."""
