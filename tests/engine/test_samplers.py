@@ -236,7 +236,9 @@ def gaussian_flow_error(sampler: str, schedule: NoiseSchedule, num_steps: int) -
     return float((SAMPLERS[sampler](denoiser, x, grid) - exact).abs().max())
 
 
-@pytest.mark.parametrize(("sampler", "order"), [("euler", 1), ("heun", 2), ("dpmpp_2m", 2)])
+@pytest.mark.parametrize(
+    ("sampler", "order"), [("euler", 1), ("heun", 2), ("dpmpp_2m", 2), ("unipc", 3)]
+)
 def test_ode_solver_convergence_order(sampler, order):
     # Halving the step size must divide the global error by ≈ 2^order on Karras's grid.
     errors = [gaussian_flow_error(sampler, EDMSchedule(), n) for n in (40, 80)]
@@ -438,7 +440,8 @@ def test_generate_gives_dpm_solver_its_log_snr_grid():
                 z, alpha, sigma, model_time, prior=prior, cond=cond
             )
 
-    generate(RecordingDenoiser(), DDPM_LINEAR, (4, 2), sampler="dpmpp_2m", num_steps=20)
+    # dpmpp_2m and unipc now take the angle grid there (test_few_step_sampling)
+    generate(RecordingDenoiser(), DDPM_LINEAR, (4, 2), sampler="dpmpp_2m_sde", num_steps=20)
     assert seen == DDPM_LINEAR.respace_log_snr(20).timesteps.flip(0).tolist()
     with pytest.raises(ValueError, match="unknown grid spacing"):
         DDPM_LINEAR.grid(10, spacing="cubic")

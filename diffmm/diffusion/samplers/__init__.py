@@ -25,7 +25,9 @@ from diffmm.diffusion.samplers.langevin import sample_annealed_langevin
 from diffmm.diffusion.samplers.ode import sample_euler, sample_heun
 from diffmm.diffusion.samplers.predictor_corrector import sample_pc
 from diffmm.diffusion.samplers.sde import sample_euler_maruyama
+from diffmm.diffusion.samplers.unipc import sample_unipc
 from diffmm.diffusion.schedules.base import NoiseSchedule
+from diffmm.diffusion.schedules.discrete import DiscreteSchedule
 
 SAMPLERS: dict[str, Callable[..., Tensor]] = {
     "ddpm": sample_ddpm,
@@ -37,11 +39,27 @@ SAMPLERS: dict[str, Callable[..., Tensor]] = {
     "euler_maruyama": sample_euler_maruyama,
     "pc": sample_pc,
     "annealed_langevin": sample_annealed_langevin,
+    "unipc": sample_unipc,
 }
 
 
 # Grids a sampler is designed for; "default" is the schedule's own.
-PREFERRED_SPACING: dict[str, str] = {"dpmpp_2m": "log_snr", "dpmpp_2m_sde": "log_snr"}
+PREFERRED_SPACING: dict[str, str] = {
+    "dpmpp_2m": "log_snr",
+    "dpmpp_2m_sde": "log_snr",
+    "unipc": "log_snr",
+}
+# On discrete (DDPM) schedules the deterministic multistep solvers walk angle-uniform points:
+# at 5-10 steps they beat λ-uniform integer steps, which keep step 0 and merge duplicates, and
+# diffusers' time-uniform steps (benchmarks/results/sampler_quality.md).
+PREFERRED_DISCRETE_SPACING: dict[str, str] = {"dpmpp_2m": "angle", "unipc": "angle"}
+
+
+def preferred_spacing(sampler: str, schedule: NoiseSchedule) -> str:
+    """The grid ``generate`` gives ``sampler`` on ``schedule`` when none is asked for."""
+    if isinstance(schedule, DiscreteSchedule) and sampler in PREFERRED_DISCRETE_SPACING:
+        return PREFERRED_DISCRETE_SPACING[sampler]
+    return PREFERRED_SPACING.get(sampler, "default")
 
 
 def get_sampler(name: str) -> Callable[..., Tensor]:
@@ -74,7 +92,7 @@ def generate(
     The prior is scaled by the grid's ``prior_scale`` (σ_max for variance-exploding grids).
     """
     sample = get_sampler(sampler)
-    grid = schedule.grid(num_steps, spacing or PREFERRED_SPACING.get(sampler, "default"))
+    grid = schedule.grid(num_steps, spacing or preferred_spacing(sampler, schedule))
     x_start = prior.sample(
         shape, scale=grid.prior_scale, generator=generator, device=device, dtype=dtype
     )
@@ -96,6 +114,7 @@ __all__ = [
     "ddim_invert",
     "generate",
     "get_sampler",
+    "preferred_spacing",
     "sample_annealed_langevin",
     "sample_ddim",
     "sample_ddpm",
@@ -105,4 +124,5 @@ __all__ = [
     "sample_euler_maruyama",
     "sample_heun",
     "sample_pc",
+    "sample_unipc",
 ]
