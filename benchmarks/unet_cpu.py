@@ -21,7 +21,7 @@ Peak memory: ru_maxrss of a separate process per network (forward + 2 train step
 ``--profile`` adds diffmm's train-step profile: time per op and GFLOP/s of the matmul-like ops.
 
     python benchmarks/unet_cpu.py [--reference-dir /tmp/ref_gd] [--threads 2] [--warmup 2]
-        [--repeats 10] [--profile] [--output FILE]
+        [--repeats 10] [--clock wall|cpu] [--profile] [--output FILE]
 """
 
 from __future__ import annotations
@@ -285,6 +285,7 @@ def memory_child(impl: str, args: argparse.Namespace) -> dict:
 
 def time_both(models: dict[str, nn.Module], args: argparse.Namespace) -> dict:
     steps = {impl: make_steps(m) for impl, m in models.items()}
+    clock = time.process_time if args.clock == "cpu" else time.perf_counter
     result: dict = {}
     for kind in KINDS:
         for _ in range(args.warmup):
@@ -294,9 +295,9 @@ def time_both(models: dict[str, nn.Module], args: argparse.Namespace) -> dict:
         load_before = os.getloadavg()[0]
         for repeat in range(args.repeats):
             for impl in IMPLS if repeat % 2 == 0 else IMPLS[::-1]:
-                start = time.perf_counter()
+                start = clock()
                 steps[impl][kind]()
-                times[impl].append(time.perf_counter() - start)
+                times[impl].append(clock() - start)
         result[kind] = {"times": times, "load": (load_before, os.getloadavg()[0])}
         print(f"{kind}: {json.dumps(result[kind])}", file=sys.stderr, flush=True)
     return result
@@ -376,7 +377,9 @@ def markdown(summary: dict, timing: dict, args: argparse.Namespace) -> str:
     lines = [
         f"Reference: {reference}.",
         f"`python benchmarks/unet_cpu.py{' --reference-dir ' + args.reference_dir if args.reference_dir else ''}"
-        f" --threads {args.threads} --warmup {args.warmup} --repeats {args.repeats}`, {args.date}.",
+        f" --threads {args.threads} --warmup {args.warmup} --repeats {args.repeats}"
+        f" --clock {args.clock}`, {args.date}; times are "
+        f"{'CPU' if args.clock == 'cpu' else 'wall-clock'} seconds.",
         f"Machine: {cpu_model()}, {os.cpu_count()} cores shared with other jobs; torch "
         f"{torch.__version__}, torch.set_num_threads({args.threads}); batch {BATCH}×3×32×32.",
         f"Parameters: ours {summary['params']['ours']:,}, reference "
@@ -416,6 +419,13 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=10)
+    parser.add_argument(
+        "--clock",
+        choices=("wall", "cpu"),
+        default="wall",
+        help="cpu: this process's CPU time, which other jobs on the cores do not inflate; "
+        "meaningful with --threads 1 (with more it also counts OpenMP's spin-waits)",
+    )
     parser.add_argument("--profile", action="store_true", help="add diffmm's op profile")
     parser.add_argument("--date", default=time.strftime("%Y-%m-%d %H:%M"))
     parser.add_argument("--output", help="write the markdown here")
