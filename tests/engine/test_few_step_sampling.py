@@ -93,8 +93,8 @@ def test_unipc_order_out_of_range_is_a_clear_error():
 
 
 def _exact_update(z_s, lam_s, lam_t, x0_of_lambda):
-    """z_t/σ_t = z_s/σ_s + ∫ e^λ x̂(λ) dλ on half log-SNR λ (DPM-Solver++'s exact solution), by 64-point
-    Gauss–Legendre quadrature, exact for the polynomials used here."""
+    """z_t/σ_t = z_s/σ_s + ∫ e^λ x̂(λ) dλ on half log-SNR λ (DPM-Solver++'s exact solution),
+    by 64-point Gauss–Legendre quadrature, exact for the polynomials used here."""
     nodes, weights = (
         torch.tensor(v, dtype=torch.float64) for v in np.polynomial.legendre.leggauss(64)
     )
