@@ -96,6 +96,7 @@ def export_bundle(
             shutil.copytree(source, temp / name)
         else:
             shutil.copy2(source, temp / name)
+    _share_modes(temp)
 
     if path.exists():  # move the old bundle aside, then swap: never a half-written `path`
         old = path.with_name(f".old-{path.name}-{os.getpid()}")
@@ -106,6 +107,26 @@ def export_bundle(
     else:
         os.replace(temp, path)
     return path
+
+
+def current_umask() -> int:
+    """The process's umask (reading it means setting it, so it is set straight back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _share_modes(root: Path) -> None:
+    """Give every file 0666 and every folder 0777, less the umask, as ``open``/``mkdir`` would.
+
+    safetensors writes its files 0600 and ``copy2`` keeps a source's mode, so without this a
+    bundle mixes modes and cannot be shared as it is.
+    """
+    mask = current_umask()
+    root.chmod(0o777 & ~mask)
+    for entry in root.rglob("*"):
+        if not entry.is_symlink():
+            entry.chmod((0o777 if entry.is_dir() else 0o666) & ~mask)
 
 
 def load(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -136,3 +138,19 @@ def test_bundles_never_unpickle(tmp_path: Path) -> None:
     path, _ = exported(tmp_path)
     names = sorted(p.name for p in path.iterdir())
     assert names == ["config.yaml", "extras.safetensors", "model.safetensors"]
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077, 0o002])
+def test_every_bundle_file_gets_the_umask_mode(tmp_path: Path, umask: int) -> None:
+    extra = tmp_path / "symbols.txt"
+    extra.write_text("a b c\n")
+    extra.chmod(0o600)  # a private source file must not keep its mode inside the bundle
+    previous = os.umask(umask)
+    try:
+        path, _ = exported(tmp_path, files={"symbols.txt": extra})
+    finally:
+        os.umask(previous)
+    modes = {entry.name: stat.S_IMODE(entry.stat().st_mode) for entry in path.iterdir()}
+    assert set(modes) == {"config.yaml", "model.safetensors", "extras.safetensors", "symbols.txt"}
+    assert set(modes.values()) == {0o666 & ~umask}, {k: oct(v) for k, v in modes.items()}
+    assert stat.S_IMODE(path.stat().st_mode) == 0o777 & ~umask
