@@ -19,7 +19,7 @@ import torch
 torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-AREAS = ("engine", "nn", "platform", "toy", "audio", "timeseries", "vision", "text")
+AREAS = ("engine", "nn", "platform", "toy", "audio", "timeseries", "vision", "text", "tts")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
