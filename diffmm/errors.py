@@ -16,7 +16,8 @@ class DiffmmError(Exception):
     """A problem the user can fix: a bad config value, a missing or corrupt file, a diverged run."""
 
 
-USER_ERRORS = (DiffmmError, ValueError, FileNotFoundError)
+# PermissionError: a write refused by the file system is the user's to fix, not a bug
+USER_ERRORS = (DiffmmError, ValueError, FileNotFoundError, PermissionError)
 
 
 def run_entry_point(prog: str, fn: Callable[[], int | None]) -> int:
