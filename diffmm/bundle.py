@@ -37,6 +37,8 @@ CONFIG_FILE = "config.yaml"
 MODEL_FILE = "model.safetensors"
 EXTRAS_FILE = "extras.safetensors"
 _RESERVED_KEYS = ("family", "diffmm_version")
+# the command that runs a family's bundles, named when a bundle is given to another command
+COMMAND_FOR_FAMILY = {"priorgrad": "diffmm vocode", "timegrad": "diffmm forecast"}
 
 
 @dataclass
@@ -138,8 +140,13 @@ def load(
     ``expected_family``, a config the family cannot build from, or weights that do not fit.
     """
     path = Path(path)
+    if path.is_file():
+        raise DiffmmError(
+            f"{path} is a file; a bundle is the directory holding {CONFIG_FILE} and {MODEL_FILE}"
+        )
     if not path.is_dir():
         raise DiffmmError(f"bundle directory {path} does not exist")
+    device = parse_device(device)
     raw = _read_config(path)
     family = raw.pop("family")
     version = raw.pop("diffmm_version", None)
@@ -183,10 +190,23 @@ def open_bundle(
     if not isinstance(bundle, Bundle):
         bundle = load(bundle, device=device)
     if bundle.family not in families:
+        command = COMMAND_FOR_FAMILY.get(bundle.family)
+        hint = f" (use `{command}`)" if command else ""
         raise DiffmmError(
-            f"bundle {bundle.path} is a '{bundle.family}' model, expected {' or '.join(families)}"
+            f"bundle {bundle.path} is a '{bundle.family}' model, expected "
+            f"{' or '.join(families)}{hint}"
         )
     return bundle
+
+
+def parse_device(device: str | torch.device) -> torch.device:
+    """``device`` as a ``torch.device``; ``DiffmmError`` naming the accepted forms if invalid."""
+    try:
+        return torch.device(device)
+    except (RuntimeError, TypeError) as err:
+        raise DiffmmError(
+            f"device {device!r} is not a device name (cpu, cuda, cuda:N, mps, ...): {err}"
+        ) from None
 
 
 def _read_config(path: Path) -> dict[str, Any]:

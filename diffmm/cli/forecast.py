@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from diffmm.cli.options import add_precision_option
+from diffmm.cli.options import add_precision_option, check_writable
 from diffmm.diffusion.samplers import SAMPLERS
 from diffmm.errors import DiffmmError
 from diffmm.models.precision import check_precision
@@ -84,6 +84,7 @@ def run(args: argparse.Namespace) -> int:
             f"--num-samples {args.num_samples} is fewer than one path for each of "
             f"{len(args.bundle)} bundles"
         )
+    check_writable(args.output, args.samples_npy, args.metrics, args.plot)
     check_precision(args.dtype, args.device)
     forecaster = Forecaster.from_bundles(args.bundle, device=args.device)
     windows = forecaster.read(

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
-from diffmm.cli.options import add_precision_option
+from diffmm.cli.options import add_precision_option, check_writable
 from diffmm.diffusion.samplers import SAMPLERS
 from diffmm.errors import DiffmmError
 from diffmm.models.precision import check_precision
@@ -116,6 +116,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.num_samples < 1 or args.batch_size < 1:
         raise DiffmmError("--num-samples and --batch-size must be positive")
+    check_writable(args.output)
     output, device = Path(args.output), device_for_rank(args.device)
     generator = DiffusionGenerator.from_bundle(args.bundle, device=device)
     classifier = None

@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from diffmm.cli.options import add_precision_option
+from diffmm.cli.options import add_precision_option, check_writable
 from diffmm.diffusion.samplers import SAMPLERS
 from diffmm.errors import DiffmmError
 from diffmm.models.precision import check_precision
@@ -138,6 +138,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.batch_size < 1:
         raise DiffmmError("--batch-size must be positive")
+    check_writable(Path(args.output_dir) / "utt.wav")
     vocoder = Vocoder.from_bundle(args.bundle, device=args.device)
     check_precision(args.dtype, args.device)
     fast = True if args.fast else None

@@ -50,10 +50,25 @@ def get_family(name: str) -> BuildModel:
             if err.name != module:  # the family module exists but one of its imports is missing
                 raise
     if name not in _FAMILIES:
+        _import_every_family()
         raise DiffmmError(
             f"unknown model family '{name}'; known families: {', '.join(known_families()) or 'none'}"
         )
     return _FAMILIES[name]
+
+
+def _import_every_family() -> None:
+    """Import each module of ``diffmm.models`` so that every family is registered (a module
+    whose optional dependency is missing is skipped): the error must list them all."""
+    import pkgutil
+
+    import diffmm.models
+
+    for module in pkgutil.iter_modules(diffmm.models.__path__):
+        try:
+            importlib.import_module(f"diffmm.models.{module.name}")
+        except ImportError:
+            continue
 
 
 def known_families() -> list[str]:

@@ -65,6 +65,20 @@ def _find_column(frame: pd.DataFrame, wanted: str | None, names: tuple[str, ...]
     return next((lowered[name] for name in names if name in lowered), None)
 
 
+def _first_column_of_dates(frame: pd.DataFrame, source: str) -> str:
+    """The first column, as the timestamps of a table with no column named like them, unless
+    it holds numbers that are not years (those would read as nanoseconds since 1970)."""
+    first = frame.columns[0]
+    column = frame[first]
+    years = pd.api.types.is_integer_dtype(column) and column.between(1000, 9999).all()
+    if pd.api.types.is_numeric_dtype(column) and not years:
+        raise DiffmmError(
+            f"{source}: no timestamp column: name the column of dates one of "
+            f"{', '.join(TIMESTAMP_NAMES)} (the first column, {first!r}, holds numbers)"
+        )
+    return first
+
+
 def _numeric(column: pd.Series, name: str, path: str) -> np.ndarray:
     """The column as float64, NaN where empty; an error naming the first non-numeric cell."""
     if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
@@ -118,7 +132,9 @@ def table_to_series(
     if frame.empty:
         raise DiffmmError(f"{source}: the table has no data rows")
     path = source
-    time_name = _find_column(frame, timestamp_col, TIMESTAMP_NAMES) or frame.columns[0]
+    time_name = _find_column(frame, timestamp_col, TIMESTAMP_NAMES) or _first_column_of_dates(
+        frame, source
+    )
     found_item = _find_column(frame, item_col, ITEM_NAMES)
     if layout == "auto":
         layout = "long" if (found_item is not None or value_col is not None) else "wide"
