@@ -21,7 +21,8 @@ USER_ERRORS = (DiffmmError, ValueError, FileNotFoundError, PermissionError)
 
 
 def run_entry_point(prog: str, fn: Callable[[], int | None]) -> int:
-    """Call ``fn``; a user error prints ``prog: error: message`` and returns 2.
+    """Call ``fn``; a user error prints ``prog: error: message`` and returns 2 (or the
+    error's ``exit_status``); Ctrl-C prints ``prog: interrupted`` and returns 130.
 
     Set DIFFMM_DEBUG=1 to get the traceback instead.
     """
@@ -32,4 +33,9 @@ def run_entry_point(prog: str, fn: Callable[[], int | None]) -> int:
             raise
         message = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         print(f"{prog}: error: {message}", file=sys.stderr)
-        return 2
+        return getattr(err, "exit_status", 2)
+    except KeyboardInterrupt:
+        if os.environ.get("DIFFMM_DEBUG"):
+            raise
+        print(f"{prog}: interrupted", file=sys.stderr)
+        return 130  # 128 + SIGINT, as a shell reports it
