@@ -24,8 +24,8 @@ from __future__ import annotations
 import copy
 import json
 import math
-import os
 import shutil
+import signal
 import sys
 import time
 import warnings
@@ -34,7 +34,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from accelerate import Accelerator
 from accelerate.utils import gather_object, set_seed
@@ -50,6 +49,8 @@ from diffmm.training.best import BestWeights
 from diffmm.training.config import TrainerConfig
 from diffmm.training.data import EpochShuffleSampler
 from diffmm.training.ema import EMA
+from diffmm.training.interrupt import StopRequests, TrainingInterrupted
+from diffmm.training.launch import cpu_only_launch, process_seed, usable_mixed_precision
 from diffmm.training.logging import IntervalSums, TrainLogger
 from diffmm.training.schedules import build_lr_scheduler
 
@@ -65,34 +66,6 @@ EMA_FILE = "ema.safetensors"
 class TrainResult:
     step: int
     logs: dict[str, float] = field(default_factory=dict)
-
-
-def usable_mixed_precision(requested: str) -> str:
-    """``requested`` if this machine can train in it, else "no" with a warning."""
-    cuda = torch.cuda.is_available()
-    if requested == "fp16" and not cuda:
-        warnings.warn("mixed_precision='fp16' needs a CUDA GPU; training in float32", stacklevel=3)
-        return "no"
-    if requested == "bf16" and cuda and not torch.cuda.is_bf16_supported():
-        warnings.warn("this GPU cannot do bf16; training in float32", stacklevel=3)
-        return "no"
-    return requested
-
-
-def _cpu_only_launch() -> bool:
-    """Several processes (torchrun) on a machine without an accelerator: Accelerate needs
-    ``cpu=True`` to form a gloo process group instead of running each process alone."""
-    launched = int(os.environ.get("WORLD_SIZE", "1")) > 1
-    if hasattr(torch, "accelerator"):
-        has_accelerator = torch.accelerator.is_available()
-    else:
-        has_accelerator = torch.cuda.is_available()
-    return launched and not has_accelerator
-
-
-def _process_seed(seed: int, process_index: int) -> int:
-    """Independent per-process streams for the loss generator (not seed + rank collisions)."""
-    return int(np.random.SeedSequence([seed, process_index]).generate_state(1, np.uint32)[0])
 
 
 class Trainer:
@@ -126,7 +99,7 @@ class Trainer:
             gradient_accumulation_steps=config.grad_accum_steps,
             mixed_precision=usable_mixed_precision(config.mixed_precision),
             log_with=None,
-            cpu=_cpu_only_launch(),
+            cpu=cpu_only_launch(),
             # the LR schedule counts optimizer steps, whatever the number of processes
             step_scheduler_with_optimizer=False,
         )
@@ -168,7 +141,7 @@ class Trainer:
         )
         self.ema = EMA(acc.unwrap_model(self.model), config.ema_rates, config.ema_warmup)
         self.generator = torch.Generator(device=acc.device)
-        self.generator.manual_seed(_process_seed(config.seed, acc.process_index))
+        self.generator.manual_seed(process_seed(config.seed, acc.process_index))
         self.step, self.epoch, self.batch_in_epoch = 0, 0, 0
 
         if acc.is_main_process:
@@ -192,52 +165,74 @@ class Trainer:
         last_logs: dict[str, float] = {}
         start = time.time()
         max_norm = cfg.grad_clip_norm if cfg.grad_clip_norm is not None else math.inf
-        try:
-            while self.step < cfg.max_steps:
-                for batch in self._epoch_batches():
-                    self.batch_in_epoch += 1
-                    with acc.accumulate(self.model):
-                        loss, extras = self.loss_fn(self.model, batch, self.generator)
-                        acc.backward(loss)
-                        micro_losses.append(loss.detach().float().reshape(1))
-                        interval.add_extras(extras)
-                        if acc.sync_gradients:
-                            grad_norm = float(
-                                acc.clip_grad_norm_(self.model.parameters(), max_norm)
-                            )
-                            losses = acc.gather(torch.cat(micro_losses).mean().reshape(1))
-                            step_loss = float(losses.mean())
-                            self._check_finite(step_loss, grad_norm)
-                            micro_losses.clear()
-                            lr = self.optimizer.param_groups[0]["lr"]
-                            interval.add_step(loss=step_loss, lr=lr, grad_norm=grad_norm)
-                        self.optimizer.step()
-                        self.optimizer.zero_grad(set_to_none=True)
-                    if not acc.sync_gradients:
-                        continue
-                    self.scheduler.step()
-                    self.step += 1
-                    self.ema.update(acc.unwrap_model(self.model))
-                    progress.update(1)
-                    if self.step % cfg.log_every == 0:
-                        last_logs = self._log_interval(logger, interval, start)
-                        progress.set_postfix(loss=f"{last_logs['loss']:.4g}")
-                    self._periodic_eval(logger)
-                    if (cfg.save_every and self.step % cfg.save_every == 0) or (
-                        self.step == cfg.max_steps
-                    ):
-                        self._save()
-                    if self.step >= cfg.max_steps:
-                        break
-                else:
-                    if self.batch_in_epoch == 0:
-                        raise DiffmmError("the data loader produced no batch in a whole epoch")
-                    self.epoch, self.batch_in_epoch = self.epoch + 1, 0
-        finally:
-            progress.close()
-            if logger is not None:
-                logger.close()
+        with StopRequests() as stop:
+            try:
+                while self.step < cfg.max_steps:
+                    for batch in self._epoch_batches():
+                        self.batch_in_epoch += 1
+                        with acc.accumulate(self.model):
+                            loss, extras = self.loss_fn(self.model, batch, self.generator)
+                            acc.backward(loss)
+                            micro_losses.append(loss.detach().float().reshape(1))
+                            interval.add_extras(extras)
+                            if acc.sync_gradients:
+                                grad_norm = float(
+                                    acc.clip_grad_norm_(self.model.parameters(), max_norm)
+                                )
+                                losses = acc.gather(torch.cat(micro_losses).mean().reshape(1))
+                                step_loss = float(losses.mean())
+                                self._check_finite(step_loss, grad_norm)
+                                micro_losses.clear()
+                                lr = self.optimizer.param_groups[0]["lr"]
+                                interval.add_step(loss=step_loss, lr=lr, grad_norm=grad_norm)
+                            self.optimizer.step()
+                            self.optimizer.zero_grad(set_to_none=True)
+                        if not acc.sync_gradients:
+                            continue
+                        self.scheduler.step()
+                        self.step += 1
+                        self.ema.update(acc.unwrap_model(self.model))
+                        progress.update(1)
+                        if self.step % cfg.log_every == 0:
+                            last_logs = self._log_interval(logger, interval, start)
+                            progress.set_postfix(loss=f"{last_logs['loss']:.4g}")
+                        self._periodic_eval(logger)
+                        saved = (cfg.save_every and self.step % cfg.save_every == 0) or (
+                            self.step == cfg.max_steps
+                        )
+                        if saved:
+                            self._save()
+                        if self.step >= cfg.max_steps:
+                            break
+                        if self._stop_requested(stop.requested):
+                            self._stop(stop.requested, saved)
+                    else:
+                        if self.batch_in_epoch == 0:
+                            raise DiffmmError("the data loader produced no batch in a whole epoch")
+                        self.epoch, self.batch_in_epoch = self.epoch + 1, 0
+            finally:
+                progress.close()
+                if logger is not None:
+                    logger.close()
         return TrainResult(step=self.step, logs=last_logs)
+
+    def _stop_requested(self, signum: int) -> bool:
+        """Whether any process got SIGINT/SIGTERM: all must stop at the same step."""
+        if self.accelerator.num_processes == 1:
+            return bool(signum)
+        flag = torch.tensor([signum], device=self.accelerator.device)
+        return bool(self.accelerator.reduce(flag, reduction="sum").item())
+
+    def _stop(self, signum: int, saved: bool) -> None:
+        if not saved:
+            self._save()
+        name = signal.Signals(signum).name if signum else "a signal to another process"
+        raise TrainingInterrupted(
+            f"stopped by {name} at step {self.step}: saved "
+            f"{self.checkpoint_root / checkpoint.step_dir_name(self.step)}; run the same "
+            "command again to resume",
+            signum or signal.SIGTERM,
+        )
 
     def _epoch_batches(self):
         self._loader_generator.manual_seed(self.config.seed + self.epoch)
@@ -385,6 +380,8 @@ class Trainer:
             ) from err
         self.step, self.epoch = state["step"], state["epoch"]
         self.batch_in_epoch = state["batch_in_epoch"]
+        if acc.is_main_process:
+            print(f"resuming from step {self.step} ({directory})", flush=True)
         if state["num_processes"] == acc.num_processes:
             self.generator.set_state(
                 checkpoint.decode_generator_state(state["generator_states"][acc.process_index])
@@ -396,6 +393,6 @@ class Trainer:
                 stacklevel=2,
             )
             self.generator.manual_seed(
-                _process_seed(self.config.seed + self.step, acc.process_index)
+                process_seed(self.config.seed + self.step, acc.process_index)
             )
             self.epoch, self.batch_in_epoch = self.epoch + 1, 0
