@@ -18,6 +18,7 @@ from diffmm.diffusion.schedules import (
     BETA_SCHEDULES,
     DiscreteSchedule,
     EDMSchedule,
+    FlowMatchingSchedule,
     NoiseSchedule,
     SubVPSchedule,
     VESchedule,
@@ -25,7 +26,7 @@ from diffmm.diffusion.schedules import (
 )
 
 ScheduleName = Literal[
-    "linear", "quadratic", "sigmoid", "cosine", "explicit", "vp", "subvp", "ve", "edm"
+    "linear", "quadratic", "sigmoid", "cosine", "explicit", "vp", "subvp", "ve", "edm", "flow"
 ]
 
 
@@ -41,13 +42,14 @@ class DiffusionConfig:
     beta_min: float = 0.1  # vp / subvp: β(t) = β_min + (β_max − β_min) t
     beta_max: float = 20.0
     t_min: float = 1e-3  # vp / subvp / ve: smallest training and sampling time
-    time_scale: float = 1.0  # vp / subvp: network time = t · time_scale
-    sigma_min: float = 0.01  # ve / edm
+    time_scale: float = 1.0  # vp / subvp / flow: network time = t · time_scale
+    sigma_min: float = 0.01  # ve / edm / flow (flow matching's σ_min: 1e-4 in Matcha-TTS)
     sigma_max: float = 50.0
     num_scales: int | None = None  # ve: NCSN's discrete ladder of noise levels
     ve_time_input: Literal["sigma", "log_sigma", "t", "index"] = "sigma"
     rho: float = 7.0  # edm grid
-    parameterization: Literal["eps", "eps_x", "x0", "v", "score"] = "eps"  # eps_x: PriorGrad
+    # eps_x: PriorGrad; flow: the straight-path velocity ε − z_0 (flow matching)
+    parameterization: Literal["eps", "eps_x", "x0", "v", "score", "flow"] = "eps"
     variance: Literal["fixed_small", "fixed_large", "learned", "learned_range"] = "fixed_small"
     clip_x0: list[float] | None = None  # [low, high] in data units, e.g. [-1, 1] for images
 
@@ -88,7 +90,9 @@ def build_schedule(cfg: DiffusionConfig) -> NoiseSchedule:
         )
     if name == "edm":
         return EDMSchedule(cfg.sigma_min, cfg.sigma_max, rho=cfg.rho)
-    known = sorted([*BETA_SCHEDULES, "explicit", "vp", "subvp", "ve", "edm"])
+    if name == "flow":
+        return FlowMatchingSchedule(cfg.sigma_min, time_scale=cfg.time_scale)
+    known = sorted([*BETA_SCHEDULES, "explicit", "vp", "subvp", "ve", "edm", "flow"])
     raise ValueError(f"unknown schedule {name!r}; known: {', '.join(known)}")
 
 

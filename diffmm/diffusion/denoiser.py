@@ -11,7 +11,10 @@ according to its parameterization:
   ``eps``: L_simple on ε̂ = ε̂_x / σ_prior is the paper's ‖ε_x − ε̂_x‖²_{Σ⁻¹};
 - ``x0``:    x̂_0 in data coordinates;
 - ``v``:     v̂ = α ε − σ z_0 (Salimans & Ho 2022), whitened;
-- ``score``: ∇_x log p_t(x_t) in data coordinates (NCSN, Grad-TTS).
+- ``score``: ∇_x log p_t(x_t) in data coordinates (NCSN, Grad-TTS);
+- ``flow``:  û = ε − z_0, whitened: the velocity dz/dt of the straight path z_t = (1 − t) z_0
+  + t ε (flow matching, rectified flow). It converts on any schedule (z_t and u determine ε
+  and z_0 whenever α + σ > 0), and never divides by α, so it is defined at pure noise.
 
 With ``variance="learned_range"`` (iDDPM) or ``"learned"`` the network returns twice the
 channels of x along dim 1; the second half is the variance output v (interpolation weight in
@@ -29,9 +32,9 @@ from torch import Tensor
 
 from diffmm.diffusion.prior import STANDARD_NORMAL, GaussianPrior
 
-Parameterization = Literal["eps", "eps_x", "x0", "v", "score"]
+Parameterization = Literal["eps", "eps_x", "x0", "v", "score", "flow"]
 VarianceType = Literal["fixed_small", "fixed_large", "learned", "learned_range"]
-PARAMETERIZATIONS = ("eps", "eps_x", "x0", "v", "score")
+PARAMETERIZATIONS = ("eps", "eps_x", "x0", "v", "score", "flow")
 VARIANCE_TYPES = ("fixed_small", "fixed_large", "learned", "learned_range")
 
 
@@ -94,6 +97,10 @@ def eps_x0_from_output(
         # score in x is score in z divided by σ_prior; score in z is −ε/σ_t.
         eps = -sigma * output * prior_std_like(prior, output)
         return eps, (z_t - sigma * eps) / alpha
+    if parameterization == "flow":
+        # z_t = α z_0 + σ ε and u = ε − z_0, solved for ε and z_0
+        norm = alpha + sigma
+        return (z_t + alpha * output) / norm, (z_t - sigma * output) / norm
     raise ValueError(f"unknown parameterization {parameterization!r}; known: {PARAMETERIZATIONS}")
 
 
@@ -116,6 +123,8 @@ def output_from_eps_x0(
         return alpha * eps - sigma * z0
     if parameterization == "score":
         return -eps / (sigma * prior_std_like(prior, eps))
+    if parameterization == "flow":
+        return eps - z0
     raise ValueError(f"unknown parameterization {parameterization!r}; known: {PARAMETERIZATIONS}")
 
 

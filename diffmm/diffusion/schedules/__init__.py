@@ -18,11 +18,13 @@ from diffmm.diffusion.schedules.continuous import (
     karras_sigmas,
 )
 from diffmm.diffusion.schedules.discrete import DiscreteSchedule
+from diffmm.diffusion.schedules.flow import FlowMatchingSchedule
 
 __all__ = [
     "BETA_SCHEDULES",
     "DiscreteSchedule",
     "EDMSchedule",
+    "FlowMatchingSchedule",
     "NoiseSchedule",
     "SubVPSchedule",
     "VESchedule",
