@@ -19,7 +19,18 @@ import torch
 torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-AREAS = ("engine", "nn", "platform", "toy", "audio", "timeseries", "vision", "text", "tts")
+AREAS = (
+    "engine",
+    "nn",
+    "platform",
+    "toy",
+    "audio",
+    "timeseries",
+    "vision",
+    "text",
+    "tts",
+    "pointcloud",
+)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
