@@ -1,0 +1,63 @@
+"""The score/noise networks of the acoustic models: x_t (B, F, T) at time t, conditioned on
+the aligned encoder output μ (B, F, T), masked to the valid frames.
+
+- ``UNetMelDecoder``: Grad-TTS's decoder, a 2-D U-Net over (mel bins × frames) whose input
+  is μ and x_t stacked as two channels (``diffmm.nn`` preset ``gradtts_decoder``: base 64,
+  mult 1, 2, 4). Matcha-TTS's flow-matching decoder is trained on the same network here.
+- ``WaveNetMelDecoder``: PriorGrad's acoustic decoder, a residual stack of gated dilated convs
+  along the frames (12 layers × 128 channels in the paper) with μ as the per-frame conditioner.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from diffmm.nn.embeddings import TimestepEmbedding
+from diffmm.nn.unet_presets import unet_preset
+from diffmm.nn.wavenet import ResidualStack
+
+STEP_EMBED_DIM = 512
+
+
+class UNetMelDecoder(nn.Module):
+    def __init__(
+        self,
+        channels: int = 64,
+        channel_mult: tuple[int, ...] = (1, 2, 4),
+        num_res_blocks: int = 2,
+        attention_resolutions: tuple[int, ...] = (4,),
+    ) -> None:
+        super().__init__()
+        self.unet = unet_preset(
+            "gradtts_decoder",
+            model_channels=channels,
+            channel_mult=tuple(channel_mult),
+            num_res_blocks=num_res_blocks,
+            attention_resolutions=tuple(attention_resolutions),
+        )
+
+    def forward(self, x_t: Tensor, time: Tensor, mu: Tensor, mask: Tensor) -> Tensor:
+        image = torch.stack([mu * mask, x_t * mask], dim=1)  # (B, 2, F, T), μ first as in Grad-TTS
+        return self.unet(image, time)[:, 0] * mask
+
+
+class WaveNetMelDecoder(nn.Module):
+    def __init__(
+        self, n_feats: int = 80, channels: int = 128, num_layers: int = 12, dilation_cycle: int = 4
+    ) -> None:
+        super().__init__()
+        self.input_projection = nn.Sequential(nn.Conv1d(n_feats, channels, 1), nn.ReLU())
+        self.step_embedding = nn.Sequential(TimestepEmbedding(128, STEP_EMBED_DIM), nn.SiLU())
+        self.residual_stack = ResidualStack(
+            channels, num_layers, dilation_cycle, STEP_EMBED_DIM, condition_channels=n_feats
+        )
+        self.skip_projection = nn.Sequential(nn.Conv1d(channels, channels, 1), nn.ReLU())
+        self.output_projection = nn.Conv1d(channels, n_feats, 1)
+        nn.init.zeros_(self.output_projection.weight)
+        nn.init.zeros_(self.output_projection.bias)
+
+    def forward(self, x_t: Tensor, time: Tensor, mu: Tensor, mask: Tensor) -> Tensor:
+        h = self.input_projection(x_t * mask)
+        h = self.residual_stack(h, self.step_embedding(time.to(h.dtype)), condition=mu * mask)
+        return self.output_projection(self.skip_projection(h)) * mask
