@@ -136,8 +136,9 @@ def load(
 ) -> Bundle:
     """Rebuild a bundle's model (eval mode, on ``device``) and read its tensors.
 
-    Raises ``DiffmmError`` for a missing directory or file, a family other than
-    ``expected_family``, a config the family cannot build from, or weights that do not fit.
+    Raises ``DiffmmError`` for a missing directory or file (``extras.safetensors`` included:
+    ``export_bundle`` always writes it), a family other than ``expected_family``, a config the
+    family cannot build from, weights that do not fit, or a device this machine lacks.
     """
     path = Path(path)
     if path.is_file():
@@ -168,13 +169,16 @@ def load(
     except Exception as err:  # corrupt file (SafetensorsError) or mismatched keys (RuntimeError)
         raise DiffmmError(f"cannot load {weights} into a '{family}' model: {err}") from err
 
-    tensors: dict[str, Tensor] = {}
     extras = path / EXTRAS_FILE
-    if extras.is_file():
-        try:
-            tensors = load_file(str(extras), device=str(device))
-        except Exception as err:
-            raise DiffmmError(f"cannot read {extras}: {err}") from err
+    if not extras.is_file():  # written by every export, empty when the model needs no tensors
+        raise DiffmmError(
+            f"bundle {path} has no {EXTRAS_FILE}: it is incomplete (every exported bundle has "
+            "one, empty when the model needs no tensors); copy or export it again"
+        )
+    try:
+        tensors = load_file(str(extras), device=str(device))
+    except Exception as err:
+        raise DiffmmError(f"cannot read {extras}: {err}") from err
     model = model.to(device).eval()
     return Bundle(path, family, raw, model, tensors, version)
 
@@ -202,11 +206,28 @@ def open_bundle(
 def parse_device(device: str | torch.device) -> torch.device:
     """``device`` as a ``torch.device``; ``DiffmmError`` naming the accepted forms if invalid."""
     try:
-        return torch.device(device)
+        parsed = torch.device(device)
     except (RuntimeError, TypeError) as err:
         raise DiffmmError(
             f"device {device!r} is not a device name (cpu, cuda, cuda:N, mps, ...): {err}"
         ) from None
+    check_device_available(parsed)
+    return parsed
+
+
+def check_device_available(device: torch.device) -> None:
+    """A ``DiffmmError`` for a GPU this machine lacks, instead of torch's assertion later."""
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            why = "was built without CUDA" if torch.version.cuda is None else "sees no CUDA GPU"
+            raise DiffmmError(f"device '{device}' is not available: this PyTorch {why}; use cpu")
+        if device.index is not None and device.index >= torch.cuda.device_count():
+            raise DiffmmError(
+                f"device '{device}' is not available: this machine has "
+                f"{torch.cuda.device_count()} CUDA GPU(s)"
+            )
+    if device.type == "mps" and not torch.backends.mps.is_available():
+        raise DiffmmError(f"device '{device}' is not available: no Apple MPS device; use cpu")
 
 
 def _read_config(path: Path) -> dict[str, Any]:
