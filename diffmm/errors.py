@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 from collections.abc import Callable
 
 
@@ -24,10 +25,15 @@ def run_entry_point(prog: str, fn: Callable[[], int | None]) -> int:
     """Call ``fn``; a user error prints ``prog: error: message`` and returns 2 (or the
     error's ``exit_status``); Ctrl-C prints ``prog: interrupted`` and returns 130.
 
-    Set DIFFMM_DEBUG=1 to get the traceback instead.
+    Warnings (what was done about a doubtful input: rows sorted, gaps filled) print as one
+    line, ``prog: warning: message``. Set DIFFMM_DEBUG=1 to get tracebacks and Python's own
+    warning format instead.
     """
     try:
-        return int(fn() or 0)
+        with warnings.catch_warnings():
+            if not os.environ.get("DIFFMM_DEBUG"):
+                warnings.showwarning = _one_line_warning(prog)
+            return int(fn() or 0)
     except USER_ERRORS as err:
         if os.environ.get("DIFFMM_DEBUG"):
             raise
@@ -39,3 +45,11 @@ def run_entry_point(prog: str, fn: Callable[[], int | None]) -> int:
             raise
         print(f"{prog}: interrupted", file=sys.stderr)
         return 130  # 128 + SIGINT, as a shell reports it
+
+
+def _one_line_warning(prog: str) -> Callable[..., None]:
+    def show(message: Warning | str, *_: object, **__: object) -> None:
+        text = str(message).strip()
+        print(f"{prog}: warning: {text.splitlines()[0] if text else message}", file=sys.stderr)
+
+    return show
