@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from diffmm.cli.options import add_precision_option, check_writable
+from diffmm.cli.outputs import add_overwrite_option, atomic_path, check_outputs
 from diffmm.diffusion.samplers import SAMPLERS
 from diffmm.errors import DiffmmError
 from diffmm.models.precision import check_precision
@@ -55,6 +56,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="cpu")
     add_precision_option(parser)
+    add_overwrite_option(parser)
     parser.set_defaults(run=run)
 
 
@@ -84,7 +86,18 @@ def run(args: argparse.Namespace) -> int:
             f"--num-samples {args.num_samples} is fewer than one path for each of "
             f"{len(args.bundle)} bundles"
         )
-    check_writable(args.output, args.samples_npy, args.metrics, args.plot)
+    outputs = {
+        "-o": args.output,
+        "--samples-npy": args.samples_npy,
+        "--metrics": args.metrics,
+        "--plot": args.plot,
+    }
+    check_outputs(
+        outputs.items(),
+        inputs=[args.input, *args.bundle, *([args.score_samples] if args.score_samples else [])],
+        overwrite=args.overwrite,
+    )
+    check_writable(*outputs.values())
     check_precision(args.dtype, args.device)
     forecaster = Forecaster.from_bundles(args.bundle, device=args.device)
     windows = forecaster.read(
@@ -116,16 +129,19 @@ def run(args: argparse.Namespace) -> int:
             )
         timing = f" in {time.perf_counter() - start:.2f} s ({args.device}, {args.dtype})"
         if args.samples_npy is not None:
-            Path(args.samples_npy).parent.mkdir(parents=True, exist_ok=True)
-            np.save(args.samples_npy, forecast.samples.astype(np.float32))
+            with atomic_path(args.samples_npy) as temporary:
+                np.save(temporary, forecast.samples.astype(np.float32))
     if args.output is not None:
-        forecast.write_table(args.output)
+        with atomic_path(args.output) as temporary:
+            forecast.write_table(temporary)
     if args.metrics is not None:
         metrics = forecast.evaluate()
-        write_metrics(args.metrics, metrics)
+        with atomic_path(args.metrics) as temporary:
+            write_metrics(temporary, metrics)
         print(metrics_line(metrics))
     if args.plot is not None:
-        forecast.fan_chart(args.plot, title=plot_title(args.bundle))
+        with atomic_path(args.plot) as temporary:
+            forecast.fan_chart(temporary, title=plot_title(args.bundle))
     w, s, p, _ = forecast.samples.shape
     print(f"forecast {w} window(s) x {s} paths x {p} steps{timing}")
     return 0

@@ -14,6 +14,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from diffmm.cli.options import add_precision_option, check_writable
+from diffmm.cli.outputs import add_overwrite_option, atomic_path, check_outputs, output_folder
 from diffmm.diffusion.samplers import SAMPLERS
 from diffmm.errors import DiffmmError
 from diffmm.models.precision import check_precision
@@ -69,6 +70,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="cpu", help="cpu, cuda (each process its own GPU)")
     add_precision_option(parser)
+    add_overwrite_option(parser)
     parser.set_defaults(run=run)
 
 
@@ -92,17 +94,30 @@ def write_samples(path: Path, samples: np.ndarray) -> None:
         raise DiffmmError(f"output must end in .npy or .png, got {path.name}")
 
 
-def write_wavs(output: Path, samples: np.ndarray, sample_rate: int) -> None:
+def wav_paths(output: Path, num_samples: int) -> list[Path]:
     """One wav per sample: ``output`` itself for a single .wav, else numbered files."""
+    if output.suffix == ".wav" and num_samples == 1:
+        return [output]
+    stem, folder = (output.stem, output.parent) if output.suffix == ".wav" else ("sample", output)
+    return [folder / f"{stem}_{i:04d}.wav" for i in range(num_samples)]
+
+
+def output_paths(output: Path, num_samples: int) -> list[Path]:
+    """Every file ``write_output`` will write for ``num_samples`` samples."""
+    if output.suffix == ".npz":
+        return [output, output.with_name(f"{output.stem}_grid.png")]
+    if output.suffix in (".npy", ".png"):
+        return [output]
+    return wav_paths(output_folder(output) if output.suffix == "" else output, num_samples)
+
+
+def write_wavs(output: Path, samples: np.ndarray, sample_rate: int) -> None:
     from diffmm.audio.io import save_audio
 
     waves = samples.reshape(len(samples), -1)
-    if output.suffix == ".wav" and len(waves) == 1:
-        save_audio(output, waves[0], sample_rate)
-        return
-    stem, folder = (output.stem, output.parent) if output.suffix == ".wav" else ("sample", output)
-    for i, wave in enumerate(waves):
-        save_audio(folder / f"{stem}_{i:04d}.wav", wave, sample_rate)
+    for path, wave in zip(wav_paths(output, len(waves)), waves):
+        with atomic_path(path) as temporary:
+            save_audio(temporary, wave, sample_rate)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -125,6 +140,8 @@ def run(args: argparse.Namespace) -> int:
 
         classifier = ClassifierGuide.from_bundle(args.classifier, device=device)
     check_output(output, generator)
+    planned = [("-o", path) for path in output_paths(output, args.num_samples)]
+    check_outputs(planned, overwrite=args.overwrite)
     generator.check_request(
         args.steps, args.spacing, args.class_label, args.guidance_scale, classifier
     )
@@ -197,6 +214,7 @@ def write_output(output: Path, samples, sample_rate: int | None) -> None:
         grid = write_image_samples(output, samples_to_uint8(samples))
         print(f"grid of the first samples: {grid}")
     elif output.suffix in (".npy", ".png"):
-        write_samples(output, samples.numpy())
+        with atomic_path(output) as temporary:
+            write_samples(temporary, samples.numpy())
     else:
         write_wavs(output, samples.numpy(), sample_rate)

@@ -8,7 +8,9 @@ By default DiffWave's 6-step fast schedule; ``--steps N`` runs the training sche
 to N steps (N = T: the full schedule) with any engine ``--sampler``. Utterances are vocoded
 in batches (sorted by length, padded, cropped back) with the conditioner computed once per
 batch. A file that cannot be read or does not fit the bundle is reported by name; the others
-are still written and the exit code is 1.
+are still written and the exit code is 1. ``OUT/<utt>.wav`` follows ``diffmm.cli.outputs``:
+existing wavs are kept unless ``--overwrite``, two inputs of one stem are refused, and each
+wav appears only once complete.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import torch
 from tqdm.auto import tqdm
 
 from diffmm.cli.options import add_precision_option, check_writable
+from diffmm.cli.outputs import add_overwrite_option, atomic_path, check_outputs, output_folder
 from diffmm.diffusion.samplers import SAMPLERS
 from diffmm.errors import DiffmmError
 from diffmm.models.precision import check_precision
@@ -61,6 +64,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="cpu")
     add_precision_option(parser)
+    add_overwrite_option(parser)
     parser.set_defaults(run=run)
 
 
@@ -138,13 +142,19 @@ def run(args: argparse.Namespace) -> int:
 
     if args.batch_size < 1:
         raise DiffmmError("--batch-size must be positive")
-    check_writable(Path(args.output_dir) / "utt.wav")
+    out_dir = output_folder(args.output_dir)
+    check_writable(out_dir / "utt.wav")
     vocoder = Vocoder.from_bundle(args.bundle, device=args.device)
     check_precision(args.dtype, args.device)
     fast = True if args.fast else None
     # a bad --steps/--fast fails here, before any file is read
     steps_per_batch = vocoder.schedule(args.steps, fast).grid(args.steps).num_steps
     sources = mel_sources(args, vocoder)
+    check_outputs(
+        [(name, out_dir / f"{utt}.wav") for utt, name, _ in sources],
+        inputs=[name for _, name, _ in sources],
+        overwrite=args.overwrite,
+    )
 
     mels, failures = [], []
     for utt, name, loader in sources:
@@ -160,7 +170,6 @@ def run(args: argparse.Namespace) -> int:
 
     mels.sort(key=lambda item: item[1].shape[-1], reverse=True)
     batches = [mels[i : i + args.batch_size] for i in range(0, len(mels), args.batch_size)]
-    out_dir = Path(args.output_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     generator = torch.Generator(args.device).manual_seed(args.seed)
     seconds_of_audio, seconds_of_compute = 0.0, 0.0
@@ -178,7 +187,8 @@ def run(args: argparse.Namespace) -> int:
             )
             seconds_of_compute += time.perf_counter() - start
             for (utt, _), wave in zip(batch, waves):
-                save_audio(out_dir / f"{utt}.wav", wave.numpy(), vocoder.sample_rate)
+                with atomic_path(out_dir / f"{utt}.wav") as temporary:
+                    save_audio(temporary, wave.numpy(), vocoder.sample_rate)
                 seconds_of_audio += wave.numel() / vocoder.sample_rate
     rtf = seconds_of_compute / max(seconds_of_audio, 1e-9)
     print(

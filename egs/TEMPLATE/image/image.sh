@@ -94,7 +94,7 @@ if [ "${stage}" -le 6 ] && [ "${stop_stage}" -ge 6 ]; then
     out=${model}/decode_${suffix}
     log "Stage 6: sampling ${num_samples} images from ${model} with ${sampler} into ${out}"
     ${decode_cmd} "${out}/sample.log" diffmm sample "${model}/bundle" -o "${out}/samples.npz" \
-      -n "$num_samples" --sampler "$sampler" ${steps:+--steps "$steps"} --batch-size "$batch_size" \
+      --overwrite -n "$num_samples" --sampler "$sampler" ${steps:+--steps "$steps"} --batch-size "$batch_size" \
       --seed "$seed" ${guidance_scale:+--guidance-scale "$guidance_scale"} \
       ${classifier_scale:+--classifier exp/noisy_classifier/bundle --classifier-scale "$classifier_scale"} \
       $(for option in $sampler_options; do printf -- '--sampler-option %s ' "$option"; done)

@@ -66,7 +66,8 @@ if [ "${stage}" -le 6 ] && [ "${stop_stage}" -ge 6 ]; then
   log "Stage 6: forecasting the test windows with ${sampler} into ${decode_dir}"
   ${decode_cmd} "${decode_dir}/forecast.log" diffmm forecast "${expdir}/bundle" --input "data/$dataset" \
     -o "${decode_dir}/forecast.csv" --samples-npy "${decode_dir}/samples.npy" \
-    --num-samples "$num_samples" --sampler "$sampler" ${steps:+--steps "$steps"} --seed "$seed"
+    --num-samples "$num_samples" --sampler "$sampler" ${steps:+--steps "$steps"} --seed "$seed" \
+    --overwrite
   tail -n 1 "${decode_dir}/forecast.log"
 fi
 

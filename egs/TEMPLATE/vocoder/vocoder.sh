@@ -69,7 +69,7 @@ if [ "${stage}" -le 6 ] && [ "${stop_stage}" -ge 6 ]; then
   log "Stage 6: vocoding dump/${eval_set} into ${decode_dir}/wav"
   ${decode_cmd} "${decode_dir}/vocode.log" diffmm vocode "${expdir}/bundle" \
     --feats-scp "dump/${eval_set}/feats.scp" -o "${decode_dir}/wav" --sampler "$sampler" \
-    ${steps:+--steps "$steps"} --batch-size "$batch_size" --seed "$seed"
+    ${steps:+--steps "$steps"} --batch-size "$batch_size" --seed "$seed" --overwrite
   grep "real-time factor" "${decode_dir}/vocode.log"
 fi
 

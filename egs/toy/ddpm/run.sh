@@ -53,7 +53,7 @@ fi
 if [ "${stage}" -le 6 ] && [ "${stop_stage}" -ge 6 ]; then
   log "Stage 6: sampling ${num_samples} points with ${sampler} into ${decode_dir}"
   diffmm sample "${expdir}/bundle" -o "${decode_dir}/samples.npy" -n "$num_samples" \
-    --sampler "$sampler" ${steps:+--steps "$steps"} --seed "$seed"
+    --sampler "$sampler" ${steps:+--steps "$steps"} --seed "$seed" --overwrite
 fi
 
 if [ "${stage}" -le 7 ] && [ "${stop_stage}" -ge 7 ]; then
