@@ -5,7 +5,10 @@
 Data: a GluonTS repository dataset by name (``data.dataset``, from GluonTS's cache or
 ``data.root``), a dataset folder in GluonTS's layout (``data.directory``: metadata.json,
 train/, test/, as data_prep writes it) or a user file (``data.train``: CSV/Parquet wide or long,
-GluonTS JSON lines). The last ``data.num_val_windows`` rolling windows of the training range are
+GluonTS JSON lines; a source given on the command line replaces the config's, and
+``recipes/configs/timegrad/own_data.yaml`` is the config for one's own file: docs/timegrad.md,
+"Your own CSV"). Context, lags and time features follow the data's frequency unless the config
+sets them (``ForecastConfig``), and the choice is printed. The last ``data.num_val_windows`` rolling windows of the training range are
 held out: the model trains on the range before them, and every ``trainer.val_every`` steps the
 EMA weights forecast them (few paths, a fast sampler) for the validation CRPS-sum. The EMA
 weights with the best validation CRPS-sum are kept in ``<exp_dir>/best/`` and exported as the
@@ -30,7 +33,7 @@ from diffmm.errors import run_entry_point
 from diffmm.models.timegrad import TimeGrad, TimeGradModelConfig, training_loss
 from diffmm.models.timegrad_predictor import TimeGradPredictor, timegrad_config_for
 from diffmm.timeseries import TrainingWindows, hold_out, rolling_windows
-from diffmm.timeseries.config import ForecastConfig, SeriesDataConfig
+from diffmm.timeseries.config import ForecastConfig, SeriesDataConfig, command_line_source_wins
 from diffmm.timeseries.forecast import Forecast, ForecastWindows
 from diffmm.training import Trainer, TrainerConfig
 
@@ -59,6 +62,7 @@ class TimeGradRecipeConfig:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = command_line_source_wins(sys.argv[1:] if argv is None else argv)
     cfg = config_from_command_line(TimeGradRecipeConfig, __doc__, argv)
 
     series, dataset_horizon = cfg.data.load()
@@ -66,13 +70,14 @@ def main(argv: list[str] | None = None) -> int:
     fit = hold_out(series, n_val, p)[0]
     val = ForecastWindows(*rolling_windows(series, n_val, p)[:2], p) if n_val else None
     features, lags = cfg.forecast.time_features(fit), cfg.forecast.lags_for(series.freq)
-    net_cfg = timegrad_config_for(cfg.model, series, features, p, cfg.forecast.context_length, lags)
+    context = cfg.forecast.context_for(series.freq, p)
+    net_cfg = timegrad_config_for(cfg.model, series, features, p, context, lags)
     draws = {"num_windows": cfg.data.num_train_windows, "seed": cfg.trainer.seed}
     windows = TrainingWindows(fit, net_cfg.context_length, p, lags, features=features, **draws)
     print(
-        f"TimeGrad: {series.num_series} series at {series.freq}, context {net_cfg.context_length}, "
-        f"horizon {p}, lags {lags}, {features.num_features} time features; {len(windows)} "
-        f"training windows, {len(val.histories) if val else 0} validation windows"
+        f"TimeGrad: {series.num_series} series at {series.freq}, horizon {p}; "
+        f"{cfg.forecast.describe(series.freq, p, features)}; {len(windows)} training windows, "
+        f"{len(val.histories) if val else 0} validation windows"
     )
     schedule = build_schedule(cfg.diffusion)
     set_seed(cfg.trainer.seed)  # the initial weights: one config, one run

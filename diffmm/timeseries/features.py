@@ -34,6 +34,13 @@ def lags_for_frequency(freq: str) -> list[int]:
     return [int(lag) for lag in get_lags_for_frequency(offset_alias(freq))]
 
 
+def seasonality_for_frequency(freq: str) -> int:
+    """GluonTS's ``get_seasonality``: steps per season (hourly 24, monthly 12, quarterly 4)."""
+    from gluonts.time_feature import get_seasonality
+
+    return int(get_seasonality(offset_alias(freq)))
+
+
 def _calendar_features(freq: str) -> list:
     from gluonts.time_feature import time_features_from_frequency_str
 
@@ -92,6 +99,14 @@ class TimeFeatureSpec:
         flag and one feature per name of ``holiday_names``."""
         named = len(self.holiday_names)
         return len(_calendar_features(self.freq)) + 1 + (self.holidays is not None) + named
+
+    @property
+    def names(self) -> list[str]:
+        """The features' names, in the order of ``features``' rows."""
+        names = [f.__name__ for f in _calendar_features(self.freq)] + ["age"]
+        if self.holidays is not None:
+            names += [f"holiday ({self.holidays})", *self.holiday_names]
+        return names
 
     def features(self, index: pd.PeriodIndex, age_origin: pd.Period | None = None) -> np.ndarray:
         """Float32 (F, T): calendar features of each period, log10(2 + age), then (with a
