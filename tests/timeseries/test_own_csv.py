@@ -66,3 +66,17 @@ def test_forecast_covers_the_next_year_of_every_series(ran: dict) -> None:
         "2010-07",
     ]  # the file ends with 2009Q3
     assert (ran["root"] / "macro_fan.png").stat().st_size > 10_000
+
+
+def test_a_source_on_the_command_line_replaces_the_configs() -> None:
+    from diffmm.config import load_config
+    from diffmm.timeseries.config import SeriesDataConfig, command_line_source_wins
+
+    config = REPO_ROOT / "recipes/configs/timegrad/mini.yaml"
+    argv = command_line_source_wins(["--config", str(config), "data.train=my.csv", "x=1"])
+    overrides = argv[2:]
+    assert overrides == ["data.dataset=null", "data.directory=null", "data.train=my.csv", "x=1"]
+    data = load_config(SeriesDataConfig, None, [o.removeprefix("data.") for o in overrides[:3]])
+    assert (data.dataset, data.directory, data.train) == (None, None, "my.csv")
+    both = ["data.train=a.csv", "data.directory=d"]  # two sources: left to the one-source check
+    assert command_line_source_wins(both) == both
