@@ -186,6 +186,22 @@ def compress(mel: Tensor, preset: MelPreset) -> Tensor:
     return ((db - DB_UNIT_MIN_DB) / -DB_UNIT_MIN_DB).clamp(0.0, 1.0)
 
 
+def log_mel_range(preset: MelPreset) -> tuple[float, float]:
+    """The lowest and highest log-mel value any waveform in [−1, 1] can give under ``preset``.
+
+    The lowest is the clamp floor. The highest bounds every STFT bin by |X_k| ≤ Σ_n w_n (all
+    samples at ±1 in phase with the bin), so a mel band m is at most Σ_k W_mk (Σ_n w_n)^power,
+    largest for the widest filter. A value outside the range comes from no audio at all.
+    """
+    window = torch.hann_window(preset.win_length, periodic=True, dtype=torch.float64)
+    peak = float(window.sum())
+    if preset.normalized:
+        peak /= math.sqrt(float(window.pow(2).sum()))
+    top = float(mel_filterbank(preset).sum(axis=1).max()) * peak**preset.power
+    low, high = compress(torch.tensor([preset.clamp_min, top], dtype=torch.float64), preset)
+    return float(low), float(high)
+
+
 def decompress(log_mel: Tensor | np.ndarray, preset: MelPreset) -> Tensor | np.ndarray:
     """Inverse of ``compress`` (up to its clamps): the linear mel magnitude (or power)."""
     if preset.log == "natural":

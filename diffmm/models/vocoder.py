@@ -25,6 +25,8 @@ the network in chunks (:mod:`diffmm.models.chunked_network`) so that memory stay
 
 from __future__ import annotations
 
+import functools
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,7 +36,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from diffmm.audio.mel import MelPreset, MelSpectrogram
+from diffmm.audio.mel import MelPreset, MelSpectrogram, log_mel_range
 from diffmm.bundle import Bundle, export_bundle, open_bundle
 from diffmm.config import config_to_dict
 from diffmm.diffusion.config import DiffusionConfig, build_denoiser, build_schedule
@@ -136,11 +138,24 @@ class Vocoder:
         return next(self.model.parameters()).device
 
     def check_mel(self, mel: np.ndarray | Tensor, source: str) -> Tensor:
-        """A (n_mels, frames) float32 tensor, or a DiffmmError naming ``source``."""
-        mel = torch.as_tensor(np.asarray(mel, dtype=np.float32))
-        if mel.ndim == 3 and mel.shape[0] == 1:
-            mel = mel[0]
+        """A (n_mels, frames) float32 tensor, or a DiffmmError naming ``source``.
+
+        A (1, n_mels, frames) batch of one is read as its mel, with a warning. Integer values,
+        and values outside ``log_mel_range`` of the bundle's preset (which no audio in [−1, 1]
+        gives: a linear-magnitude or otherwise scaled mel), are errors; a natural-log mel with
+        no negative value is vocoded with a warning (it looks like a linear magnitude)."""
+        array = np.asarray(mel)
+        if not np.issubdtype(array.dtype, np.floating):
+            raise DiffmmError(
+                f"{source}: mel holds {array.dtype} values; a log-mel is floating point"
+            )
+        mel = torch.as_tensor(array.astype(np.float32))
         n_mels = self.mel_preset.n_mels
+        if mel.ndim == 3 and mel.shape[0] == 1 and mel.shape[1] == n_mels:
+            warnings.warn(
+                f"{source}: read the (1, {n_mels}, frames) array as one mel", stacklevel=2
+            )
+            mel = mel[0]
         if mel.ndim != 2 or mel.shape[0] != n_mels:
             raise DiffmmError(
                 f"{source}: mel of shape {tuple(mel.shape)}, this vocoder needs ({n_mels}, "
@@ -150,7 +165,31 @@ class Vocoder:
             raise DiffmmError(f"{source}: mel has no frames")
         if not bool(torch.isfinite(mel).all()):
             raise DiffmmError(f"{source}: mel contains NaN or inf")
+        self._check_range(mel, source)
         return mel
+
+    def _check_range(self, mel: Tensor, source: str) -> None:
+        low, high = self.mel_range
+        found_low, found_high = float(mel.min()), float(mel.max())
+        slack = 1e-3 * (high - low)  # float32 round-off of a mel computed elsewhere
+        preset = f"'{self.mel_preset.name}' log-mels"
+        if found_low < low - slack or found_high > high + slack:
+            raise DiffmmError(
+                f"{source}: mel values span [{found_low:.3g}, {found_high:.3g}], outside "
+                f"[{low:.3g}, {high:.3g}] where {preset} of any audio lie: a linear-magnitude "
+                "or differently scaled mel?"
+            )
+        if low < 0 and found_low >= 0:
+            warnings.warn(
+                f"{source}: no mel value is below 0, unlike {preset} of real audio: a "
+                "linear-magnitude mel? vocoding it as a log-mel",
+                stacklevel=3,
+            )
+
+    @functools.cached_property
+    def mel_range(self) -> tuple[float, float]:
+        """``log_mel_range`` of the bundle's preset: the values a mel of real audio can take."""
+        return log_mel_range(self.mel_preset)
 
     def mel_from_wav(self, wav: np.ndarray) -> Tensor:
         """The bundle's own log-mel of a waveform at the bundle's sample rate: (n_mels, frames)."""
