@@ -8,6 +8,9 @@ MLP, the unconditional DiffWave, image models) shares this schema:
     data_shape  the shape of one sample, e.g. [2] for points, [1, 16000] for a waveform
     sample_rate only for waveforms: samples are written as wav files at this rate
 
+Any other top-level key is an error (``check_schema_keys``), except the vocoder keys that
+unconditional DiffWave bundles of the earlier layout carry.
+
 Sample i of a seed is a function of (seed, i) alone: its noise comes from
 ``PerSampleNoise`` and, without ``class_label``, its uniformly random class from a separate
 stream of the same key, so the noise of a seed is the same whichever class is asked for, and
@@ -40,6 +43,22 @@ from diffmm.models.noisy_classifier import ClassifierGuide
 from diffmm.models.precision import check_precision, inference_precision
 
 GENERATOR_FAMILIES = ("toy", "diffwave", "image")
+SCHEMA_KEYS = ("model", "diffusion", "data_shape", "sample_rate")
+# unconditional DiffWave bundles exported before this schema also carried the vocoder's keys
+EARLIER_KEYS = {"diffwave": ("mel_preset", "hop", "fast_betas")}
+
+
+def check_schema_keys(bundle: Bundle) -> None:
+    """A key this schema does not know is an error, not ignored: it may come from a newer
+    diffmm whose meaning this one would silently drop, or be a misspelt key edited by hand."""
+    known = set(SCHEMA_KEYS) | set(EARLIER_KEYS.get(bundle.family, ()))
+    unknown = sorted(set(bundle.config) - known)
+    if unknown:
+        version = f" (written by diffmm {bundle.diffmm_version})" if bundle.diffmm_version else ""
+        raise DiffmmError(
+            f"bundle {bundle.path}: config.yaml has key(s) {', '.join(unknown)} unknown to the "
+            f"'{bundle.family}' schema{version}; it knows {', '.join(SCHEMA_KEYS)}"
+        )
 
 
 @dataclass
@@ -80,6 +99,7 @@ class DiffusionGenerator:
                 f"bundle {bundle.path} has no data_shape/diffusion section: it cannot be "
                 f"sampled{hint}"
             )
+        check_schema_keys(bundle)
         sample_rate = config.get("sample_rate")
         return cls(
             bundle.family,
