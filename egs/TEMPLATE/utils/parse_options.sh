@@ -3,8 +3,9 @@
 #   . utils/parse_options.sh
 # "--foo-bar VALUE" or "--foo-bar=VALUE" sets the shell variable foo_bar, which must already be
 # defined (an unknown option is an error). A variable whose default is true/false only takes
-# true/false. "--config FILE" sources FILE first (lines like foo_bar=3). "--help" prints the
-# script's $help_message (or its defaults) and exits 0. Positional arguments stay in "$@".
+# true/false; stage and stop_stage only take integers. "--config FILE" sources FILE first
+# (lines like foo_bar=3). "--help" prints the script's $help_message (or its defaults) and
+# exits 0. Positional arguments stay in "$@".
 
 __po_usage() {
   if [ -n "${help_message:-}" ]; then
@@ -57,4 +58,11 @@ while [ $# -gt 0 ]; do
   esac
 done
 set -- "${__po_positional[@]+"${__po_positional[@]}"}"
+# stage numbers are compared with [ -le ]: a word there would only print errors and run on
+for __po_name in stage stop_stage; do
+  if [ -n "${!__po_name+set}" ] && ! [[ "${!__po_name}" =~ ^-?[0-9]+$ ]]; then
+    echo "$0: option --${__po_name//_/-} takes an integer, got '${!__po_name}'" 1>&2
+    exit 1
+  fi
+done
 unset __po_positional __po_file __po_opt __po_value __po_name __po_old
