@@ -9,7 +9,8 @@ is forecast on its test windows (the paper's rolling evaluation).
 
 Output (``-o``, .csv or .parquet), long format: item_id, timestamp, mean and the quantiles
 0.05, 0.10, ..., 0.95 of the sample paths, one row per series and step. ``--samples-npy`` keeps
-the raw paths (W, S, P, D); ``--plot`` draws a fan chart of the summed series and a few series.
+the raw paths (W, S, P, D); ``--plot`` draws a fan chart of the last window, a panel per series
+over its dates (and the summed series unless ``--units mixed``).
 ``--score-samples`` scores paths written earlier (no sampling). Several bundles are pooled into
 one forecast, a deep ensemble (``diffmm.models.forecaster.Forecaster``, the code behind this).
 """
@@ -27,6 +28,9 @@ from diffmm.cli.outputs import add_overwrite_option, atomic_path, check_outputs
 from diffmm.diffusion.samplers import SAMPLERS
 from diffmm.errors import DiffmmError
 from diffmm.models.precision import check_precision
+
+# --units → the fan chart's same_unit: whether its panel of the summed series means anything
+SAME_UNIT = {"unknown": None, "same": True, "mixed": False}
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -52,6 +56,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--score-samples", default=None, help="score these .npy paths instead")
     parser.add_argument("--metrics", default=None, help="metrics.json (needs known truth)")
     parser.add_argument("--plot", default=None, help="fan chart PNG of the last window")
+    parser.add_argument(
+        "--units",
+        choices=sorted(SAME_UNIT),
+        default="unknown",
+        help="do the series share a unit? (the fan chart's sum panel: same: plain, mixed: none)",
+    )
     parser.add_argument("--window-batch", type=int, default=8, help="windows sampled together")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="cpu")
@@ -141,7 +151,8 @@ def run(args: argparse.Namespace) -> int:
         print(metrics_line(metrics))
     if args.plot is not None:
         with atomic_path(args.plot) as temporary:
-            forecast.fan_chart(temporary, title=plot_title(args.bundle))
+            title = f"{Path(args.input).name} forecast by {plot_title(args.bundle)}"
+            forecast.fan_chart(temporary, title, SAME_UNIT[args.units])
     w, s, p, _ = forecast.samples.shape
     print(f"forecast {w} window(s) x {s} paths x {p} steps{timing}")
     return 0

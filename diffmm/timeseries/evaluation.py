@@ -25,7 +25,6 @@ import json
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -33,9 +32,6 @@ from scipy.spatial.distance import pdist
 
 from diffmm.errors import DiffmmError
 from diffmm.timeseries.series import quiet_period_warnings
-
-if TYPE_CHECKING:
-    from matplotlib.figure import Figure
 
 QUANTILES = np.arange(1, 20) / 20
 
@@ -136,70 +132,3 @@ def write_metrics(path: str | Path, metrics: dict) -> None:
     }
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     Path(path).write_text(json.dumps(plain, indent=2, sort_keys=True) + "\n")
-
-
-def _band(axis, steps: np.ndarray, paths: np.ndarray, color: str) -> None:
-    low, q25, median, q75, high = np.quantile(paths, [0.05, 0.25, 0.5, 0.75, 0.95], axis=0)
-    axis.fill_between(steps, low, high, color=color, alpha=0.2, label="90% interval")
-    axis.fill_between(steps, q25, q75, color=color, alpha=0.4, label="50% interval")
-    axis.plot(steps, median, color=color, label="median")
-
-
-NOT_OBSERVED = "no observed value in this window (history shown or truth)"
-
-
-def fan_chart(
-    path: str | Path,
-    history: np.ndarray,
-    samples: np.ndarray,
-    target: np.ndarray | None = None,
-    *,
-    item_ids: Sequence[str] | None = None,
-    num_dims: int = 3,
-    history_length: int | None = None,
-    title: str = "",
-) -> Figure:
-    """PNG: the summed series then the first ``num_dims`` dimensions, each with its recent
-    history (T_h, D), the forecast's 50%/90% bands and median from samples (S, P, D), and the
-    truth (P, D) if given. Steps are counted from the forecast start (0) on one shared axis; a
-    series with no observed value in the window says so. Returns the (closed) figure."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    horizon, dims = samples.shape[1], samples.shape[2]
-    shown = history_length or 4 * horizon
-    history = np.asarray(history)[-shown:]
-    past_steps, steps = np.arange(-len(history), 0), np.arange(horizon)
-    names = list(item_ids) if item_ids is not None else [str(d) for d in range(dims)]
-    panels = [
-        (
-            "sum",
-            np.nansum(history, 1),
-            samples.sum(2),
-            None if target is None else np.nansum(target, 1),
-        )
-    ]
-    for d in range(min(num_dims, dims)):
-        panels.append(
-            (names[d], history[:, d], samples[:, :, d], None if target is None else target[:, d])
-        )
-    figure, axes = plt.subplots(len(panels), 1, figsize=(8, 2.2 * len(panels)), squeeze=False)
-    for axis, (name, past, paths, truth) in zip(axes[:, 0], panels):
-        axis.plot(past_steps, past, color="black", linewidth=1)
-        _band(axis, steps, paths, "tab:blue")
-        if truth is not None:
-            axis.plot(steps, truth, color="black", linestyle="--", linewidth=1, label="truth")
-        if np.isnan(past).all() and (truth is None or np.isnan(truth).all()):
-            axis.text(0.5, 0.5, NOT_OBSERVED, transform=axis.transAxes, ha="center", color="gray")
-        axis.set_xlim(past_steps[0] if len(past_steps) else 0, horizon - 1)
-        axis.set_ylabel(name)
-    axes[0, 0].legend(loc="upper left", fontsize="small")
-    axes[0, 0].set_title(title)
-    axes[-1, 0].set_xlabel("steps from forecast start")
-    figure.tight_layout()
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=100)
-    plt.close(figure)
-    return figure

@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 
 from diffmm.errors import DiffmmError
-from diffmm.timeseries.evaluation import QUANTILES, evaluate, fan_chart
+from diffmm.timeseries.evaluation import QUANTILES, evaluate
+from diffmm.timeseries.fan_chart import fan_chart
 from diffmm.timeseries.series import MultivariateSeries
 
 TABLE_SUFFIXES = (".csv", ".parquet")
@@ -92,15 +93,9 @@ class Forecast:
             raise DiffmmError("scoring needs known truth: forecast rolling windows or a dataset")
         return evaluate(self.samples, self.windows.targets, self.windows.starts, self.windows.freq)
 
-    def fan_chart(self, path: str | Path, title: str = "") -> None:
-        """A fan chart of the last window (``evaluation.fan_chart``)."""
+    def fan_chart(self, path: str | Path, title: str = "", same_unit: bool | None = None) -> None:
+        """The fan chart of the last window, every series in a panel over its dates
+        (``diffmm.timeseries.fan_chart``)."""
         last = self.windows.histories[-1]
         truth = None if self.windows.targets is None else self.windows.targets[-1]
-        fan_chart(
-            path,
-            np.where(last.observed, last.target, np.nan).T,
-            self.samples[-1],
-            truth,
-            item_ids=self.item_ids,
-            title=title,
-        )
+        fan_chart(path, last, self.samples[-1], truth, title=title, same_unit=same_unit)

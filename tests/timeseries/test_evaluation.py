@@ -7,13 +7,7 @@ import pandas as pd
 import pytest
 
 from diffmm.timeseries.baselines import seasonal_naive, var_samples
-from diffmm.timeseries.evaluation import (
-    NOT_OBSERVED,
-    energy_score,
-    evaluate,
-    fan_chart,
-    write_metrics,
-)
+from diffmm.timeseries.evaluation import energy_score, evaluate, write_metrics
 from diffmm.timeseries.series import MultivariateSeries
 
 LEVELS = np.arange(1, 20) / 20
@@ -81,27 +75,11 @@ def test_energy_score_by_hand():
     assert energy_score(samples, with_missing) == pytest.approx(1.5 - 1.5)
 
 
-def test_metrics_json_and_fan_chart(tmp_path):
+def test_metrics_json_round_trips(tmp_path):
     samples, targets, starts = _toy()
     metrics = evaluate(samples, targets, starts, "h")
     write_metrics(tmp_path / "metrics.json", metrics)
     assert json.loads((tmp_path / "metrics.json").read_text()) == pytest.approx(metrics)
-    fan_chart(
-        tmp_path / "fan.png", np.ones((10, 3)), samples[0], targets[0], item_ids=["a", "b", "c"]
-    )
-    assert (tmp_path / "fan.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-
-
-def test_fan_chart_marks_a_series_with_no_observed_value(tmp_path):
-    samples, targets, _ = _toy()
-    history = np.ones((10, 3))
-    history[:, 1] = np.nan
-    truth = targets[0].copy()
-    truth[:, 1] = np.nan
-    figure = fan_chart(tmp_path / "fan.png", history, samples[0], truth, item_ids=["a", "b", "c"])
-    notes = [[text.get_text() for text in axis.texts] for axis in figure.axes]
-    assert notes == [[], [], [NOT_OBSERVED], []]  # the sum, then series a, b, c
-    assert {axis.get_xlim() for axis in figure.axes} == {(-10, samples.shape[2] - 1)}
 
 
 def test_seasonal_naive_rule():
