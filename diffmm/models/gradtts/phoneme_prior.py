@@ -11,8 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
 from torch import Tensor
 
 from diffmm.diffusion.prior import GaussianPrior
@@ -93,3 +96,21 @@ class PhonemePrior:
         if missing:
             raise DiffmmError(f"the bundle lacks the phoneme statistics {sorted(missing)}")
         return cls(tensors["phoneme_mean"].float().cpu(), tensors["phoneme_std"].float().cpu())
+
+    def save(self, path: str | Path) -> Path:
+        """Write the statistics as safetensors (to a temporary name, then renamed)."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temp = path.with_name(f".tmp-{path.name}")
+        save_file({k: v.contiguous() for k, v in self.to_tensors().items()}, str(temp))
+        temp.replace(path)
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> PhonemePrior:
+        if not Path(path).is_file():
+            raise DiffmmError(f"phoneme statistics {path} not found: run the statistics stage")
+        try:
+            return cls.from_tensors(load_file(str(path)))
+        except SafetensorError as err:
+            raise DiffmmError(f"cannot read phoneme statistics {path}: {err}") from err
