@@ -38,7 +38,12 @@ MODEL_FILE = "model.safetensors"
 EXTRAS_FILE = "extras.safetensors"
 _RESERVED_KEYS = ("family", "diffmm_version")
 # the command that runs a family's bundles, named when a bundle is given to another command
-COMMAND_FOR_FAMILY = {"priorgrad": "diffmm vocode", "timegrad": "diffmm forecast"}
+COMMAND_FOR_FAMILY = {
+    "priorgrad": "diffmm vocode",
+    "timegrad": "diffmm forecast",
+    "toy": "diffmm sample",
+    "image": "diffmm sample",
+}
 
 
 @dataclass
