@@ -5,14 +5,23 @@
   durations), so the decoder is scored frame by frame;
 - ``duration_error``: mean |Σ d̂ − T| / T, the relative error of the predicted utterance length;
 - ``duration_mae``: mean |d̂_i − d_i| per token in frames, against the MAS durations.
+
+    python -m diffmm.models.gradtts.evaluation --acoustic BUNDLE --tokens dump/test/tokens \
+        --feats-scp dump/test/feats.scp --out scores.json
 """
 
 from __future__ import annotations
 
+import argparse
+import json
+import sys
+from pathlib import Path
+
 import torch
 
+from diffmm.errors import run_entry_point
 from diffmm.models.gradtts.alignment import durations_from_alignment, predicted_durations
-from diffmm.models.gradtts.data import TextMelItem
+from diffmm.models.gradtts.data import TextMelDataset, TextMelItem
 from diffmm.models.gradtts.synthesizer import TextToMel
 
 
@@ -52,3 +61,32 @@ def heldout_scores(
         "duration_error": sum(length_errors) / count,
         "duration_mae": sum(token_errors) / count,
     }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--acoustic", required=True, help="gradtts bundle")
+    parser.add_argument("--tokens", required=True)
+    parser.add_argument("--feats-scp", required=True)
+    parser.add_argument("--out", required=True, help="JSON file of the scores")
+    parser.add_argument("--sampler")
+    parser.add_argument("--steps", type=int)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    tts = TextToMel.from_bundle(args.acoustic)
+    data = TextMelDataset(
+        args.tokens, args.feats_scp, tts.mel_preset, tts.symbol_table, tts.add_blank
+    )
+    scores = heldout_scores(tts, data.items, steps=args.steps, sampler=args.sampler, seed=args.seed)
+    result = {"bundle": args.acoustic, "utterances": len(data), "steps": args.steps, **scores}
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run_entry_point("diffmm.models.gradtts.evaluation", main))
