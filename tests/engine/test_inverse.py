@@ -189,6 +189,7 @@ def test_linear_gaussian_posterior(method, covariance, steps, options, tolerance
         LowPassOperator(0.4),
         BlockAverageOperator(2, dims=1),
         ChannelMeanOperator(3),
+        ChannelMeanOperator(3, (0.299, 0.587, 0.114)),
         MatrixOperator(torch.randn(5, 12, generator=torch.Generator().manual_seed(0))),
     ],
     ids=lambda op: type(op).__name__,

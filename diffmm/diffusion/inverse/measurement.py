@@ -35,6 +35,16 @@ class Measurement:
                 f"({x.shape[0]}, {', '.join(map(str, measured.shape[1:]))})"
             )
 
+    def select(self, rows: slice) -> Measurement:
+        """The measurement of examples ``rows`` (y and a per-example operator sliced)."""
+        y = self.y if self.y.shape[0] == 1 else self.y[rows]
+        return Measurement(self.operator.select(rows), y, self.noise_std)
+
+    @property
+    def num_examples(self) -> int:
+        """Rows of y (1: one measurement shared by every sample)."""
+        return self.y.shape[0]
+
     def residual(self, x: Tensor) -> Tensor:
         """y − A(x)."""
         return self.y.to(x) - self.operator(x)

@@ -38,6 +38,10 @@ class MeasurementOperator:
     def check(self, x: Tensor) -> None:
         """Raise ValueError if this operator cannot act on samples shaped like ``x``."""
 
+    def select(self, rows: slice) -> MeasurementOperator:
+        """The operator for examples ``rows`` of the batch (the same one unless per-example)."""
+        return self
+
 
 class FunctionOperator(MeasurementOperator):
     """A(x) = fn(x) for any function differentiable by autograd (non-linear measurements)."""
@@ -128,6 +132,9 @@ class MaskOperator(ProjectionOperator):
     def forward(self, x: Tensor) -> Tensor:
         return x * self.mask.to(device=x.device, dtype=x.dtype)
 
+    def select(self, rows: slice) -> MaskOperator:
+        return self if self.mask.shape[0] == 1 else MaskOperator(self.mask[rows])
+
 
 class LowPassOperator(ProjectionOperator):
     """Keep the DFT bins below ``cutoff`` (a fraction of Nyquist) along the last axis.
@@ -179,11 +186,17 @@ class BlockAverageOperator(ScaledGramOperator):
 
 
 class ChannelMeanOperator(ScaledGramOperator):
-    """y = mean over channels (dim 1), kept as one channel: a grey image from a colour one."""
+    """y = Σ_c w_c x_c over channels (dim 1), kept as one channel: a grey image from a colour
+    one. Equal weights by default; (0.299, 0.587, 0.114) is ITU-R 601 luma, PIL's "L"."""
 
-    def __init__(self, channels: int) -> None:
+    def __init__(self, channels: int, weights: tuple[float, ...] | None = None) -> None:
         self.channels = int(channels)
-        self.gram_scale = 1.0 / self.channels
+        self.weights = torch.as_tensor(
+            weights if weights is not None else [1.0 / channels] * channels, dtype=torch.float64
+        )
+        if self.weights.shape != (self.channels,):
+            raise ValueError(f"{self.channels} channels need {self.channels} weights")
+        self.gram_scale = float((self.weights**2).sum())
 
     def check(self, x: Tensor) -> None:
         if x.ndim < 2 or x.shape[1] != self.channels:
@@ -191,11 +204,14 @@ class ChannelMeanOperator(ScaledGramOperator):
                 f"samples of shape {tuple(x.shape)} do not have {self.channels} channels"
             )
 
+    def _weights(self, like: Tensor) -> Tensor:
+        return self.weights.to(like).reshape(1, -1, *([1] * (like.ndim - 2)))
+
     def forward(self, x: Tensor) -> Tensor:
-        return x.mean(dim=1, keepdim=True)
+        return (x * self._weights(x)).sum(dim=1, keepdim=True)
 
     def adjoint(self, y: Tensor) -> Tensor:
-        return y.expand(-1, self.channels, *y.shape[2:]) / self.channels
+        return y * self._weights(y)
 
 
 class MatrixOperator(LinearOperator):

@@ -1,0 +1,211 @@
+"""``diffmm restore BUNDLE TASK -i INPUT -o OUTPUT``: inverse problems solved with a trained
+model, no retraining (``diffmm.diffusion.inverse``; docs/inverse.md).
+
+Tasks by bundle family:
+- image bundles: ``inpaint`` (``--mask`` PNG, white known), ``super-resolution``
+  (``--factor`` 2 or 4; the input is the small image), ``colorize`` (grey input, RGB model);
+  input a PNG, a flat folder of images or an ``.npz`` of uint8 NHWC; output ``.npz`` + grid;
+- unconditional waveform bundles: ``gap-fill`` (``--gaps`` "START-END,..." seconds) and
+  ``bandwidth`` (a recording below the model's rate); input and output ``.wav``;
+- TimeGrad bundles: ``impute`` (NaN/empty cells of the last C rows of the input table;
+  output the table of those rows, median of the paths) and ``forecast-given``
+  (``--known-future`` table of the next P rows, NaN where unknown; output the forecast's
+  quantile table, as ``diffmm forecast`` writes it).
+
+``--method``: replacement (default), repaint, ddnm, pigdm or dps; ``--scale`` is DPS's ζ or
+ΠGDM's guidance weight. ``--samples-npy`` keeps the raw samples.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+
+from diffmm.audio.restoration import AUDIO_TASKS
+from diffmm.cli.options import check_writable
+from diffmm.cli.outputs import add_overwrite_option, atomic_path, check_outputs
+from diffmm.diffusion.inverse import METHODS
+from diffmm.diffusion.samplers import SAMPLERS
+from diffmm.errors import DiffmmError
+from diffmm.vision.restoration import IMAGE_TASKS
+
+SERIES_TASKS = ("impute", "forecast-given")
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("restore", help="inpainting, super-resolution, imputation, ...")
+    parser.add_argument("bundle", help="model bundle directory")
+    parser.add_argument("task", choices=IMAGE_TASKS + AUDIO_TASKS + SERIES_TASKS)
+    parser.add_argument("-i", "--input", required=True, help="image(s), .wav, or series table")
+    parser.add_argument("-o", "--output", required=True, help=".npz, .wav, or .csv")
+    parser.add_argument("--mask", default=None, help="inpaint: mask PNG, white known")
+    parser.add_argument("--factor", type=int, default=2, help="super-resolution factor")
+    parser.add_argument("--gaps", default=None, help="gap-fill: START-END[,START-END] seconds")
+    parser.add_argument("--known-future", default=None, help="forecast-given: future table")
+    parser.add_argument("--method", default="replacement", choices=METHODS)
+    parser.add_argument("--sampler", default="ddpm", choices=sorted(SAMPLERS))
+    parser.add_argument("--steps", type=int, default=None, help="sampling steps (default: all)")
+    parser.add_argument("--scale", type=float, default=1.0, help="DPS ζ / ΠGDM weight")
+    parser.add_argument("--jump-length", type=int, default=10, help="RePaint jump length j")
+    parser.add_argument("--resamplings", type=int, default=10, help="RePaint resamplings r")
+    parser.add_argument("--num-samples", type=int, default=100, help="series: sample paths")
+    parser.add_argument("--samples-npy", default=None, help="also write the raw samples")
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--device", default="cpu")
+    add_overwrite_option(parser)
+    parser.set_defaults(run=run)
+
+
+def solver_options(args: argparse.Namespace) -> dict:
+    return {
+        "method": args.method,
+        "sampler": args.sampler,
+        "steps": args.steps,
+        "scale": args.scale,
+        "jump_length": args.jump_length,
+        "resamplings": args.resamplings,
+        "seed": args.seed,
+    }
+
+
+def run(args: argparse.Namespace) -> int:
+    inputs = [p for p in (args.input, args.bundle, args.mask, args.known_future) if p]
+    outputs = {"-o": args.output, "--samples-npy": args.samples_npy}
+    check_outputs(outputs.items(), inputs=inputs, overwrite=args.overwrite)
+    check_writable(*outputs.values())
+    start = time.perf_counter()
+    if args.task in SERIES_TASKS:
+        restore_series(args)
+    else:
+        restore_samples(args)
+    print(f"restored ({args.task}, {args.method}) in {time.perf_counter() - start:.2f} s")
+    return 0
+
+
+def restore_samples(args: argparse.Namespace) -> None:
+    from tqdm.auto import tqdm
+
+    from diffmm.models.generation import DiffusionGenerator
+    from diffmm.models.restoration import Restorer
+
+    generator = DiffusionGenerator.from_bundle(args.bundle, device=args.device)
+    is_image = generator.family == "image"
+    if is_image != (args.task in IMAGE_TASKS):
+        kind = "an image" if is_image else f"a {generator.family}"
+        raise DiffmmError(f"task {args.task} does not apply to {kind} bundle")
+    if is_image:
+        measurement, finish = image_task(args, generator.data_shape)
+    else:
+        measurement, finish = audio_task(args, generator)
+    with tqdm(total=measurement.num_examples, desc=args.task, unit="item") as bar:
+        restored = Restorer(generator).restore(
+            measurement, batch_size=args.batch_size, on_batch=bar.update, **solver_options(args)
+        )
+    finish(restored)
+    if args.samples_npy:
+        with atomic_path(args.samples_npy) as temporary:
+            np.save(temporary, restored.numpy())
+
+
+def image_task(args: argparse.Namespace, data_shape: tuple[int, ...]):
+    from diffmm.vision.restoration import image_measurement, read_images, read_mask
+    from diffmm.vision.sample_files import samples_to_uint8, write_image_samples
+
+    if Path(args.output).suffix != ".npz":
+        raise DiffmmError(f"image output must end in .npz, got {Path(args.output).name}")
+    channels = 1 if args.task == "colorize" else data_shape[0]
+    images = read_images(args.input, channels)
+    mask = read_mask(args.mask) if args.mask else None
+    measurement = image_measurement(args.task, images, data_shape, mask=mask, factor=args.factor)
+    return measurement, lambda x: write_image_samples(args.output, samples_to_uint8(x))
+
+
+def audio_task(args: argparse.Namespace, generator):
+    from diffmm.audio.io import load_audio, save_audio
+    from diffmm.audio.restoration import (
+        bandwidth_measurement,
+        gap_measurement,
+        join_segments,
+        parse_gaps,
+    )
+
+    if generator.sample_rate is None or len(generator.data_shape) != 2:
+        raise DiffmmError(f"{args.bundle} is not a waveform bundle")
+    if Path(args.output).suffix != ".wav":
+        raise DiffmmError(f"audio output must end in .wav, got {Path(args.output).name}")
+    rate, length = generator.sample_rate, generator.data_shape[-1]
+    if args.task == "gap-fill":
+        wave, _ = load_audio(args.input, sample_rate=rate)
+        measurement, total = (
+            gap_measurement(wave, rate, parse_gaps(args.gaps or ""), length),
+            len(wave),
+        )
+    else:
+        wave, input_rate = load_audio(args.input)
+        measurement, total = bandwidth_measurement(wave, input_rate, rate, length)
+    return measurement, lambda x: save_audio(args.output, join_segments(x, total), rate)
+
+
+def restore_series(args: argparse.Namespace) -> None:
+    import pandas as pd
+
+    from diffmm.models.forecaster import Forecaster
+    from diffmm.models.timegrad_inverse import restore_series as sample_given
+    from diffmm.timeseries import read_series
+    from diffmm.timeseries.forecast import Forecast, ForecastWindows
+
+    forecaster = Forecaster.from_bundles([args.bundle], device=args.device)
+    predictor = forecaster.members[0]
+    context = predictor.model.cfg.context_length
+    known_future, horizon = None, 1
+    if args.task == "forecast-given":
+        if args.known_future is None:
+            raise DiffmmError("forecast-given needs --known-future (a table of the next steps)")
+        future = read_series(args.known_future, freq=forecaster.freq)
+        order = [
+            future.item_ids.index(name) for name in forecaster.item_ids if name in future.item_ids
+        ]
+        if len(order) != len(forecaster.item_ids):
+            raise DiffmmError(
+                f"{args.known_future} must have a column per series: {forecaster.item_ids}"
+            )
+        known_future, horizon = future.target[order][None], future.length
+    windows = forecaster.read(args.input, prediction_length=horizon)
+    paths = sample_given(
+        predictor,
+        windows.histories,
+        horizon,
+        known_future=known_future,
+        num_samples=args.num_samples,
+        method=args.method,
+        sampler=args.sampler,
+        steps=args.steps,
+        seed=args.seed,
+        scale=args.scale,
+        jump_length=args.jump_length,
+        resamplings=args.resamplings,
+    )
+    if args.task == "forecast-given":
+        forecast = Forecast(
+            ForecastWindows(windows.histories, None, horizon),
+            paths[:, :, context:],
+            forecaster.item_ids,
+        )
+        with atomic_path(args.output) as temporary:
+            forecast.write_table(temporary)
+    else:
+        history = windows.histories[0]
+        median = np.median(paths[0, :, :context], axis=0)
+        table = pd.DataFrame(
+            median, columns=forecaster.item_ids, index=history.index[-context:].to_timestamp()
+        )
+        table.index.name = "timestamp"
+        with atomic_path(args.output) as temporary:
+            table.to_csv(temporary)
+    if args.samples_npy:
+        with atomic_path(args.samples_npy) as temporary:
+            np.save(temporary, paths)
