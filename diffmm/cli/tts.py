@@ -7,13 +7,13 @@ One wav per utterance (``--text``: ``utt0001.wav``; ``--text-file``: one per non
 ``text`` file). Without ``--vocoder`` the waveform comes from Griffin–Lim, so the command
 always produces audio; ``--mel-only`` writes the (n_mels, frames) mels as .npy instead. The
 vocoder's mel preset must be the acoustic model's. Prints the real-time factor of each part.
-Files are written under a temporary name and renamed, so none is ever left half-written.
+Outputs follow ``diffmm.cli.outputs``: existing files are kept unless ``--overwrite``, two
+utterances of one id are refused, and each file appears only once complete.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 import warnings
@@ -25,6 +25,7 @@ import torch
 from tqdm.auto import tqdm
 
 from diffmm.cli.options import add_precision_option
+from diffmm.cli.outputs import add_overwrite_option, atomic_path, check_outputs, output_folder
 from diffmm.diffusion.samplers import SAMPLERS
 from diffmm.errors import DiffmmError
 from diffmm.models.precision import check_precision
@@ -54,6 +55,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="cpu")
     add_precision_option(parser)
+    add_overwrite_option(parser)
     parser.set_defaults(run=run)
 
 
@@ -99,13 +101,6 @@ def encode_all(tts: TextToMel, utterances: list[tuple[str, str]]) -> tuple[list,
     return encoded, failures
 
 
-def write_atomically(path: Path, write) -> None:
-    """``write(temporary path)`` then rename to ``path``."""
-    temp = path.with_name(f".tmp-{path.stem}{path.suffix}")
-    write(temp)
-    os.replace(temp, path)
-
-
 def run(args: argparse.Namespace) -> int:
     from diffmm.audio.io import save_audio
     from diffmm.audio.mel import check_same_preset
@@ -118,6 +113,13 @@ def run(args: argparse.Namespace) -> int:
         raise DiffmmError("--steps must be positive")
     check_precision(args.dtype, args.device)
     utterances = read_utterances(args)
+    out_dir = output_folder(args.output_dir)
+    suffixes = (".npy" if args.mel_only else ".wav",) + ((".png",) if args.plot else ())
+    check_outputs(
+        [(f"utterance {utt}", out_dir / f"{utt}{s}") for utt, _ in utterances for s in suffixes],
+        inputs=[args.text_file] if args.text_file else [],
+        overwrite=args.overwrite,
+    )
     tts = TextToMel.from_bundle(acoustic, device=args.device)
     vocoder = None
     if args.vocoder and not args.mel_only:
@@ -127,7 +129,6 @@ def run(args: argparse.Namespace) -> int:
         check_same_preset(tts.mel_preset, vocoder.mel_preset, what=f"vocoder {args.vocoder}")
     encoded, failures = encode_all(tts, utterances)
 
-    out_dir = Path(args.output_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     generator = torch.Generator(args.device).manual_seed(args.seed)
     preset = tts.mel_preset
@@ -153,16 +154,17 @@ def run(args: argparse.Namespace) -> int:
                 from diffmm.models.gradtts.plot import plot_alignment
 
                 symbols = tts.symbol_table.decode(synthesis.tokens.tolist())
-                plot_alignment(mel, synthesis.durations.tolist(), symbols, out_dir / f"{utt}.png")
+                with atomic_path(out_dir / f"{utt}.png") as temporary:
+                    plot_alignment(mel, synthesis.durations.tolist(), symbols, temporary)
             if args.mel_only:
-                write_atomically(out_dir / f"{utt}.npy", lambda p, m=mel: np.save(p, m))
+                with atomic_path(out_dir / f"{utt}.npy") as temporary:
+                    np.save(temporary, mel)
                 continue
             start = time.perf_counter()
             wav = waveform(mel, tts, vocoder, generator, args.dtype)
             vocoder_seconds += time.perf_counter() - start
-            write_atomically(
-                out_dir / f"{utt}.wav", lambda p, w=wav: save_audio(p, w, preset.sample_rate)
-            )
+            with atomic_path(out_dir / f"{utt}.wav") as temporary:
+                save_audio(temporary, wav, preset.sample_rate)
     total = max(audio_seconds, 1e-9)
     vocoder_name = "mel only" if args.mel_only else ("vocoder" if vocoder else "Griffin-Lim")
     print(
