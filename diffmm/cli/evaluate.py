@@ -1,11 +1,12 @@
 """``diffmm evaluate images``: FID, IS and precision/recall of a samples file
-(``diffmm.metrics.score_images``)."""
+(``diffmm.metrics.score_images``); ``diffmm evaluate pointclouds``: CD, EMD, MMD, COV, 1-NNA
+and JSD of point clouds (``diffmm.metrics.score_pointclouds``)."""
 
 from __future__ import annotations
 
 import argparse
 
-from diffmm.metrics import score_images
+from diffmm.metrics import score_images, score_pointclouds
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -19,3 +20,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     score_images.add_arguments(images)
     images.set_defaults(run=score_images.run)
+    clouds = kinds.add_parser(
+        "pointclouds",
+        help="CD/EMD (auto-encoding) or MMD, COV, 1-NNA, JSD (generation) of point clouds",
+        description=score_pointclouds.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    score_pointclouds.add_arguments(clouds)
+    clouds.set_defaults(run=score_pointclouds.run)
