@@ -90,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def loss_fn(net, batch, generator):
         losses = net(*batch, setup, generator)
-        return sum(losses.values()), {name: float(value) for name, value in losses.items()}
+        return sum(losses.values()), {name: float(value.detach()) for name, value in losses.items()}
 
     set_seed(cfg.trainer.seed)  # the initial weights: one config, one run
     trainer = Trainer(

@@ -34,6 +34,7 @@ TINY = GradTTSConfig(
     decoder_channel_mult=[1, 2],
     decoder_res_blocks=1,
     decoder_attention=[],
+    decoder_scale_shift=True,
 )
 GRAD_TTS = DiffusionConfig(
     schedule="vp", beta_min=0.05, beta_max=20.0, t_min=1e-5, time_scale=1000.0,

@@ -27,6 +27,7 @@ class UNetMelDecoder(nn.Module):
         channel_mult: tuple[int, ...] = (1, 2, 4),
         num_res_blocks: int = 2,
         attention_resolutions: tuple[int, ...] = (4,),
+        use_scale_shift_norm: bool = False,
     ) -> None:
         super().__init__()
         self.unet = unet_preset(
@@ -35,6 +36,7 @@ class UNetMelDecoder(nn.Module):
             channel_mult=tuple(channel_mult),
             num_res_blocks=num_res_blocks,
             attention_resolutions=tuple(attention_resolutions),
+            use_scale_shift_norm=use_scale_shift_norm,
         )
 
     def forward(self, x_t: Tensor, time: Tensor, mu: Tensor, mask: Tensor) -> Tensor:

@@ -59,6 +59,9 @@ class GradTTSConfig:
     decoder_channel_mult: list[int] = field(default_factory=lambda: [1, 2, 4])  # unet
     decoder_res_blocks: int = 2  # unet
     decoder_attention: list[int] = field(default_factory=lambda: [4])  # unet: downsampling factors
+    # unet: the time embedding scales and shifts the normalised activations; narrow decoders
+    # (≤ 32 channels: one channel per GroupNorm group) need it, or the norm removes the time
+    decoder_scale_shift: bool = False
     decoder_layers: int = 12  # wavenet
     decoder_dilation_cycle: int = 4  # wavenet
 
@@ -96,6 +99,7 @@ class GradTTS(nn.Module):
                 tuple(cfg.decoder_channel_mult),
                 cfg.decoder_res_blocks,
                 tuple(cfg.decoder_attention),
+                cfg.decoder_scale_shift,
             )
         elif cfg.decoder == "wavenet":
             self.decoder = WaveNetMelDecoder(
