@@ -28,7 +28,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--output",
         required=True,
         help="output .npy (samples), .png (plot), for image bundles .npz (uint8 NHWC 'arr_0' "
-        "plus a _grid.png), for audio bundles .wav / a directory",
+        "plus a _grid.png), for sketch bundles .npz ('sequences' (N, L, 3) and their bitmaps "
+        "as 'arr_0', plus a _grid.png), for audio bundles .wav / a directory",
     )
     parser.add_argument("-n", "--num-samples", type=int, default=16)
     parser.add_argument("--sampler", default="ddpm", choices=sorted(SAMPLERS))
@@ -170,7 +171,7 @@ def run(args: argparse.Namespace) -> int:
         )
     seconds = time.perf_counter() - start
     if shard.is_main:
-        write_output(output, samples, generator.sample_rate)
+        write_output(output, samples, generator)
         print(
             f"wrote {len(samples)} samples of shape {generator.data_shape} to {args.output} in "
             f"{seconds:.2f} s ({len(samples) / seconds:.1f} {unit}s/s; {shard.world_size} "
@@ -196,7 +197,7 @@ def parse_options(pairs: list[str]) -> dict:
 def check_output(output: Path, generator) -> None:
     """The output kinds this bundle's samples can be written as, checked before sampling."""
     suffixes = {".npy", ".png"}
-    if len(generator.data_shape) == 3:
+    if len(generator.data_shape) == 3 or generator.raster is not None:
         suffixes.add(".npz")
     if generator.sample_rate:
         suffixes.update({".wav", ""})
@@ -207,8 +208,14 @@ def check_output(output: Path, generator) -> None:
         )
 
 
-def write_output(output: Path, samples, sample_rate: int | None) -> None:
-    if output.suffix == ".npz":
+def write_output(output: Path, samples, generator) -> None:
+    if output.suffix == ".npz" and generator.raster is not None:
+        from diffmm.sketch.samples import write_sketch_samples
+
+        sequences = samples.numpy().transpose(0, 2, 1)  # (N, 3, L) channels-first → (N, L, 3)
+        grid = write_sketch_samples(output, sequences, generator.raster)
+        print(f"grid of the first samples: {grid}")
+    elif output.suffix == ".npz":
         from diffmm.vision.sample_files import samples_to_uint8, write_image_samples
 
         grid = write_image_samples(output, samples_to_uint8(samples))
@@ -217,4 +224,4 @@ def write_output(output: Path, samples, sample_rate: int | None) -> None:
         with atomic_path(output) as temporary:
             write_samples(temporary, samples.numpy())
     else:
-        write_wavs(output, samples.numpy(), sample_rate)
+        write_wavs(output, samples.numpy(), generator.sample_rate)

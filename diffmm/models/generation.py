@@ -7,6 +7,8 @@ MLP, the unconditional DiffWave, image models) shares this schema:
     diffusion   the ``DiffusionConfig`` it was trained with
     data_shape  the shape of one sample, e.g. [2] for points, [1, 16000] for a waveform
     sample_rate only for waveforms: samples are written as wav files at this rate
+    raster      only for sketches: how samples are drawn into bitmaps
+                (``diffmm.sketch.RasterSettings``)
 
 Any other top-level key is an error (``check_schema_keys``), except the vocoder keys that
 unconditional DiffWave bundles of the earlier layout carry.
@@ -27,7 +29,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import Tensor, nn
@@ -42,8 +44,11 @@ from diffmm.errors import DiffmmError
 from diffmm.models.noisy_classifier import ClassifierGuide
 from diffmm.models.precision import check_precision, inference_precision
 
-GENERATOR_FAMILIES = ("toy", "diffwave", "image")
-SCHEMA_KEYS = ("model", "diffusion", "data_shape", "sample_rate")
+if TYPE_CHECKING:
+    from diffmm.sketch.samples import RasterSettings
+
+GENERATOR_FAMILIES = ("toy", "diffwave", "image", "sketch")
+SCHEMA_KEYS = ("model", "diffusion", "data_shape", "sample_rate", "raster")
 # unconditional DiffWave bundles exported before this schema also carried the vocoder's keys
 EARLIER_KEYS = {"diffwave": ("mel_preset", "hop", "fast_betas")}
 
@@ -70,6 +75,7 @@ class DiffusionGenerator:
     diffusion: DiffusionConfig
     data_shape: tuple[int, ...]
     sample_rate: int | None = None
+    raster: RasterSettings | None = None
 
     def to_bundle_config(self) -> dict[str, Any]:
         """The ``config.yaml`` of this schema (see the module docstring)."""
@@ -80,6 +86,8 @@ class DiffusionGenerator:
         }
         if self.sample_rate is not None:
             config["sample_rate"] = int(self.sample_rate)
+        if self.raster is not None:
+            config["raster"] = config_to_dict(self.raster)
         return config
 
     def export(self, path: str | Path) -> Path:
@@ -107,6 +115,7 @@ class DiffusionGenerator:
             DiffusionConfig.from_dict(config["diffusion"]),
             tuple(config["data_shape"]),
             None if sample_rate is None else int(sample_rate),
+            None if "raster" not in config else _raster_settings(bundle),
         )
 
     @property
@@ -227,3 +236,12 @@ class DiffusionGenerator:
         if label is None:
             return noise.labels(indices, num_classes)
         return torch.full((len(indices),), label, dtype=torch.long)
+
+
+def _raster_settings(bundle: Bundle) -> RasterSettings:
+    from diffmm.sketch.samples import RasterSettings
+
+    try:
+        return RasterSettings(**bundle.config["raster"])
+    except TypeError as error:
+        raise DiffmmError(f"bundle {bundle.path}: bad raster section: {error}") from None

@@ -45,10 +45,12 @@ class ImageModelConfig:
     preconditioning: Literal["none", "edm"] = "none"
     sigma_data: float = SIGMA_DATA  # σ_d of EDM's preconditioning
     use_checkpoint: bool = False  # gradient checkpointing: memory for compute
+    dims: int = 2  # 2: images (B, C, H, W); 1: sequences (B, C, L), the sketch family's
 
 
 class ImageUNet(nn.Module):
-    """ε̂/x̂₀/v̂(x_t, t[, y]) for (B, C, H, W) images; see the module docstring."""
+    """ε̂/x̂₀/v̂(x_t, t[, y]) for (B, C, H, W) images (or (B, C, L) sequences with
+    ``dims=1``); see the module docstring."""
 
     def __init__(self, cfg: ImageModelConfig) -> None:
         super().__init__()
@@ -59,7 +61,7 @@ class ImageUNet(nn.Module):
         self.cfg = cfg
         labels = None if cfg.num_classes is None else cfg.num_classes + int(cfg.null_class)
         self.unet = UNetModel(
-            dims=2,
+            dims=cfg.dims,
             in_channels=cfg.in_channels,
             model_channels=cfg.model_channels,
             out_channels=cfg.in_channels * (2 if cfg.learn_sigma else 1),
@@ -88,7 +90,7 @@ class ImageUNet(nn.Module):
         sigma = torch.as_tensor(timesteps, device=x.device, dtype=torch.float32)
         if sigma.ndim == 0:
             sigma = sigma.expand(x.shape[0])
-        c = edm_scalings(sigma.reshape(-1, 1, 1, 1), self.cfg.sigma_data)
+        c = edm_scalings(sigma.reshape(-1, *[1] * (x.ndim - 1)), self.cfg.sigma_data)
         output = self.unet((c.c_in * x).to(x.dtype), c.c_noise.flatten(), y)
         return (c.c_skip * x + c.c_out * output).to(x.dtype)
 
