@@ -43,6 +43,9 @@ COVERED = (
     (r"--sampler-option", "tests/vision/test_image_sampling.py", "--sampler-option"),
     (r"^diffmm sample exp/fashion_mnist_mini", "tests/vision/test_image_sampling.py", ".npz"),
     (r"--nll-bundle", "tests/vision/test_image_nll.py", "--nll-bundle"),
+    (r"diffmm tts .*--text-file", "tests/tts/test_tts_inference.py", "--text-file"),
+    (r"diffmm tts .*--mel-only", "tests/tts/test_tts_inference.py", "--mel-only"),
+    (r"diffmm tts .*--plot", "tests/tts/test_tts_inference.py", "--plot"),
     (r"--save-ref-stats", "tests/vision/test_image_evaluation.py", "--save-ref-stats"),
     (r"pt_inception", "tests/vision/test_image_evaluation.py", "pt_inception"),
 )
@@ -60,6 +63,7 @@ PYTHON_COVERED = {
         "chunk_seconds",
     ),
     ("docs/images.md", "Python"): ("tests/vision/test_image_evaluation.py", "evaluate_images"),
+    ("docs/tts.md", "Python"): ("tests/tts/test_tts_inference.py", "TextToMel.from_bundle"),
     # a sketch of how a command uses the output rules (parser and args are the command's)
     ("docs/cli.md", "Outputs and overwriting"): (
         "tests/platform/test_cli_data_safety.py",
