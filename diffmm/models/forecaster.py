@@ -10,13 +10,18 @@ sampling with seed ``seed`` + k. They must share the series, their order and the
 their networks, context lengths and lags may differ.
 
 Input checks (one-line ``DiffmmError``): the number of series, their names (a permutation of
-the bundle's names is put in the bundle's order), the frequency and the length of history
-every member needs.
+the bundle's names is put in the bundle's order; any other name is an error), the frequency,
+the length of history every member needs, and a value in every series' context (the C steps
+its scale comes from; a series with no value at all is named as such). Missing values inside
+the history the networks read (empty cells, timestamps with no row) are read as TimeGrad reads
+them in training, 0 in the lags and left out of the scale, with a warning that counts them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,6 +40,20 @@ from diffmm.timeseries import (
     split_test_windows,
 )
 from diffmm.timeseries.forecast import Forecast, ForecastWindows
+
+
+@contextmanager
+def naming_the_input(path: Path) -> Iterator[None]:
+    """Errors and warnings raised while reading ``path`` start with its name."""
+    with warnings.catch_warnings(record=True) as caught:
+        try:
+            yield
+        except DiffmmError as err:
+            if str(path) in str(err):
+                raise
+            raise DiffmmError(f"{path}: {err}") from None
+    for warning in caught:
+        warnings.warn(f"{path}: {warning.message}", warning.category, stacklevel=4)
 
 
 def paths_per_member(num_samples: int, num_members: int) -> list[int]:
@@ -149,7 +168,8 @@ class Forecaster:
         if not path.is_file():
             raise DiffmmError(f"input {path} does not exist")
         options = {} if path.suffix in (".json", ".jsonl", ".gz") else {"layout": layout}
-        series = read_series(path, freq=freq or self.freq, **options)
+        with naming_the_input(path):
+            series = read_series(path, freq=freq or self.freq, **options)
         return self.windows_of(
             series, prediction_length=prediction_length, num_windows=num_windows, source=str(path)
         )
@@ -173,8 +193,16 @@ class Forecaster:
                 f"the bundle was trained at frequency {self.freq!r}, but {source} is "
                 f"{series.freq!r}"
             )
-        if series.item_ids == names or sorted(series.item_ids) != sorted(names):
+        if series.item_ids == names:
             return series
+        if sorted(series.item_ids) != sorted(names):
+            unknown = [name for name in series.item_ids if name not in names]
+            missing = [name for name in names if name not in series.item_ids]
+            raise DiffmmError(
+                f"{source}: series {', '.join(map(repr, unknown[:3]))} are not the bundle's "
+                f"(it lacks {', '.join(map(repr, missing[:3]))}); name the series as in "
+                "training, in any order"
+            )
         order = [series.item_ids.index(name) for name in names]
         return MultivariateSeries(
             series.target[order], series.observed[order], series.start, series.freq, names
@@ -190,6 +218,41 @@ class Forecaster:
                     f"{cfg.context_length} + {cfg.max_lag} = {member.history_length} rows of "
                     f"history, got {shortest}"
                 )
+        self._check_observed(windows, source)
+
+    def _check_observed(self, windows: ForecastWindows, source: str) -> None:
+        """Every series has a value, and in a forecast past the input's end a value in its
+        context (scored windows without one are counted in the warning instead, so that a
+        benchmark still runs); missing values in the history the networks read are counted in
+        a warning (see the module docstring)."""
+        context = min(member.model.cfg.context_length for member in self.members)
+        read = max(member.history_length for member in self.members)
+        missing, total, blind_windows, first = 0, 0, 0, None
+        for history in windows.histories:
+            observed = history.observed[:, -read:]
+            empty = np.flatnonzero(~history.observed.any(axis=1))
+            if len(empty):
+                raise DiffmmError(f"{source}: series {self.item_ids[empty[0]]!r} has no value")
+            blind = np.flatnonzero(~observed[:, -context:].any(axis=1))
+            if len(blind) and windows.targets is None:
+                raise DiffmmError(
+                    f"{source}: series {self.item_ids[blind[0]]!r} has no value in the last "
+                    f"{context} steps before {history.end + 1}, the context its scale comes from"
+                )
+            blind_windows += bool(len(blind))
+            missing += int((~observed).sum())
+            total += observed.size
+            if first is None and not observed.all():
+                d, t = np.argwhere(~observed)[0]
+                first = f"series {self.item_ids[d]!r} at {history.index[-read:][t]}"
+        if missing:
+            blind = f"; {blind_windows} window(s) with a series of no value in its context"
+            warnings.warn(
+                f"{source}: {missing} of the {total} values the model reads are missing (empty "
+                f"or no row; first: {first}): read as missing, as in training (0 in the lags, "
+                f"left out of the scale){blind if blind_windows else ''}",
+                stacklevel=4,
+            )
 
     # ------------------------------------------------------------------ sampling
     def sample(

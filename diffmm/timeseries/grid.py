@@ -7,7 +7,9 @@
 - a timestamp "fits" a period when it is the period's start (sub-daily frequencies) or falls
   on the first or last day of the period (daily and coarser: month-start and month-end dates
   both mean the month);
-- two timestamps in one period, or timestamps no frequency explains, are errors;
+- two timestamps in one period, or timestamps no frequency explains, are errors, and so are
+  rows mostly k > 1 periods apart on a given frequency's grid (data of another frequency);
+- rows out of time order are sorted by timestamp, with a warning;
 - periods of the grid with no row become missing values (NaN, observed False).
 """
 
@@ -108,15 +110,38 @@ def duplicated_labels(labels: pd.Index) -> list[str]:
     return [str(label) for label in labels[labels.duplicated()].unique()[:5]]
 
 
+def _check_step(positions: np.ndarray, freq: str) -> None:
+    """Rows that are mostly k > 1 periods apart are data of another frequency, not gaps:
+    filling the k − 1 periods between every pair of rows would invent a series."""
+    steps = np.diff(positions)
+    if len(steps) == 0:
+        return
+    values, counts = np.unique(steps, return_counts=True)
+    common = int(values[np.argmax(counts)])
+    if common > 1:
+        raise DiffmmError(
+            f"consecutive timestamps are mostly {common} periods of frequency {freq!r} apart: "
+            f"the data has another frequency than {freq!r}"
+        )
+
+
 def to_series(
     times: pd.DatetimeIndex, values: np.ndarray, item_ids: list[str], freq: str | None
 ) -> MultivariateSeries:
     """Rows ``values`` (N, D) at unique ``times`` (N,) as a gap-filled regular series."""
     if times.has_duplicates:
         raise DiffmmError(f"duplicate timestamps: {', '.join(duplicated_labels(times))}")
+    if not times.is_monotonic_increasing:
+        back = int(np.flatnonzero(np.diff(times.values) < np.timedelta64(0))[0])
+        warnings.warn(
+            f"rows are not in time order ({times[back + 1]} at data row {back + 2} comes after "
+            f"{times[back]}): sorted by timestamp",
+            stacklevel=2,
+        )
     order = np.argsort(times.values, kind="stable")
     times, values = times[order], values[order]
-    freq = canonical_freq(freq) if freq is not None else infer_frequency(times)
+    given = freq is not None
+    freq = canonical_freq(freq) if given else infer_frequency(times)
     with quiet_period_warnings():
         periods = times.to_period(freq)
     fits = _fits_grid(times, periods)
@@ -135,6 +160,8 @@ def to_series(
     with quiet_period_warnings():
         grid = pd.period_range(start=periods[0], end=periods[-1], freq=freq)
     positions = grid.get_indexer(periods)
+    if given:
+        _check_step(positions, freq)
     target = np.full((values.shape[1], len(grid)), np.nan, dtype=np.float32)
     target[:, positions] = values.T
     return MultivariateSeries(

@@ -14,6 +14,9 @@ row (see ``diffmm.timeseries.grid`` for how the frequency is inferred or checked
 GluonTS JSON lines: one object per line with ``start``, ``target`` (a list, or a list of lists
 for a multivariate line; ``null``/``"NaN"`` for missing) and optionally ``item_id`` and
 ``freq``. All rows are stacked into one multivariate series; they must share start and length.
+
+An infinite value (in a cell or a target) is an error, not a missing value; a file's own
+frequency that differs from the one it is read at is an error too.
 """
 
 from __future__ import annotations
@@ -80,18 +83,28 @@ def _first_column_of_dates(frame: pd.DataFrame, source: str) -> str:
 
 
 def _numeric(column: pd.Series, name: str, path: str) -> np.ndarray:
-    """The column as float64, NaN where empty; an error naming the first non-numeric cell."""
+    """The column as float64, NaN where empty; an error naming the first non-numeric or
+    infinite cell (an infinity is no missing value: it is a broken one)."""
     if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
-        return column.to_numpy(dtype=np.float64, na_value=np.nan)
-    numbers = pd.to_numeric(column, errors="coerce")
-    bad = np.flatnonzero(column.notna().to_numpy() & numbers.isna().to_numpy())
-    if len(bad):
-        row = int(bad[0])
+        values = column.to_numpy(dtype=np.float64, na_value=np.nan)
+    else:
+        numbers = pd.to_numeric(column, errors="coerce")
+        bad = np.flatnonzero(column.notna().to_numpy() & numbers.isna().to_numpy())
+        if len(bad):
+            row = int(bad[0])
+            raise DiffmmError(
+                f"{path}: non-numeric value {column.iloc[row]!r} in column {name!r} at data "
+                f"row {row + 1}"
+            )
+        values = numbers.to_numpy(dtype=np.float64, na_value=np.nan)
+    infinite = np.flatnonzero(np.isinf(values))
+    if len(infinite):
+        row = int(infinite[0])
         raise DiffmmError(
-            f"{path}: non-numeric value {column.iloc[row]!r} in column {name!r} at data row "
-            f"{row + 1}"
+            f"{path}: infinite value {values[row]} in column {name!r} at data row {row + 1} "
+            "(leave the cell empty for a missing value)"
         )
-    return numbers.to_numpy(dtype=np.float64, na_value=np.nan)
+    return values
 
 
 def read_table(
@@ -182,9 +195,12 @@ def _target_rows(target: object, where: str) -> np.ndarray:
         if value is None or (isinstance(value, str) and value.lower() == "nan"):
             return np.nan
         try:
-            return float(value)
+            number = float(value)
         except (TypeError, ValueError):
             raise DiffmmError(f"{where}: non-numeric target value {value!r}") from None
+        if np.isinf(number):
+            raise DiffmmError(f"{where}: infinite target value {value!r} (null for missing)")
+        return number
 
     if not isinstance(target, list) or not target:
         raise DiffmmError(f"{where}: 'target' must be a non-empty list")
@@ -217,10 +233,15 @@ def read_jsonl(path: str | Path, *, freq: str | None = None) -> MultivariateSeri
         if not isinstance(entry, dict) or "start" not in entry or "target" not in entry:
             raise DiffmmError(f"{path} line {number}: needs 'start' and 'target'")
         entries.append((number, entry))
-    freq = freq or entries[0][1].get("freq") or _metadata_freq(path)
+    declared = entries[0][1].get("freq") or _metadata_freq(path)
+    freq = freq or declared
     if freq is None:
         raise DiffmmError(f"{path}: no frequency: give freq (no 'freq' field or metadata.json)")
     freq = canonical_freq(freq)
+    if declared is not None and canonical_freq(declared) != freq:
+        raise DiffmmError(
+            f"{path}: the file says frequency {declared!r}, but it is read at {freq!r}"
+        )
     first_start = make_period(entries[0][1]["start"], freq)
     rows, item_ids = [], []
     for number, entry in entries:
