@@ -189,15 +189,22 @@ def compress(mel: Tensor, preset: MelPreset) -> Tensor:
 def log_mel_range(preset: MelPreset) -> tuple[float, float]:
     """The lowest and highest log-mel value any waveform in [−1, 1] can give under ``preset``.
 
-    The lowest is the clamp floor. The highest bounds every STFT bin by |X_k| ≤ Σ_n w_n (all
-    samples at ±1 in phase with the bin), so a mel band m is at most Σ_k W_mk (Σ_n w_n)^power,
-    largest for the widest filter. A value outside the range comes from no audio at all.
+    The lowest is the clamp floor. For the highest, each STFT bin X_k of a frame is at most
+    Σ_n w_n, and by Parseval the one-sided bins hold Σ_k |X_k|² ≤ N Σ_n w_n²; so band m
+    (filter row W_m) is at most Σ_k W_mk (Σ_n w_n)^p and, for p = 1, ‖W_m‖₂ (N Σ_n w_n²)^½
+    (Cauchy–Schwarz), for p = 2, max_k W_mk N Σ_n w_n². A value outside the range comes from no
+    audio at all.
     """
     window = torch.hann_window(preset.win_length, periodic=True, dtype=torch.float64)
-    peak = float(window.sum())
-    if preset.normalized:
-        peak /= math.sqrt(float(window.pow(2).sum()))
-    top = float(mel_filterbank(preset).sum(axis=1).max()) * peak**preset.power
+    scale = 1.0 / math.sqrt(float(window.pow(2).sum())) if preset.normalized else 1.0
+    amplitude = float(window.sum()) * scale
+    energy = preset.n_fft * float(window.pow(2).sum()) * scale**2
+    filters = mel_filterbank(preset)
+    top = float(filters.sum(axis=1).max()) * amplitude**preset.power
+    if preset.power == 1.0:
+        top = min(top, float(np.sqrt((filters**2).sum(axis=1)).max()) * math.sqrt(energy))
+    elif preset.power == 2.0:
+        top = min(top, float(filters.max()) * energy)
     low, high = compress(torch.tensor([preset.clamp_min, top], dtype=torch.float64), preset)
     return float(low), float(high)
 
