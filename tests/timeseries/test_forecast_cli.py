@@ -93,7 +93,7 @@ def test_wide_long_and_jsonl_inputs_give_the_same_forecast(
 
     tables = {}
     for name, source in (("wide", wide), ("long", long), ("jsonl", lines)):
-        out = tmp_path / f"{name}.csv"
+        out = tmp_path / f"{name}_forecast.csv"  # not the input wide.csv itself
         forecast(trained["bundle"], source, out, "--samples-npy", tmp_path / f"{name}.npy")
         tables[name] = pd.read_csv(out)
     table = tables["wide"]
