@@ -29,7 +29,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         required=True,
         help="output .npy (samples), .png (plot), for image bundles .npz (uint8 NHWC 'arr_0' "
         "plus a _grid.png), for sketch bundles .npz ('sequences' (N, L, 3) and their bitmaps "
-        "as 'arr_0', plus a _grid.png), for audio bundles .wav / a directory",
+        "as 'arr_0', plus a _grid.png), for audio bundles .wav / a directory, for point-cloud "
+        "bundles .npy / .ply (plus a _views.png) or .png",
     )
     parser.add_argument("-n", "--num-samples", type=int, default=16)
     parser.add_argument("--sampler", default="ddpm", choices=sorted(SAMPLERS))
@@ -69,6 +70,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--num-points", type=int, default=None, help="point clouds: points per cloud"
+    )
+    parser.add_argument(
+        "--reconstruct",
+        default=None,
+        metavar="SOURCE",
+        help="point-cloud bundles: auto-encode these clouds (.npy, h5, meshes...) instead",
+    )
     parser.add_argument("--device", default="cpu", help="cpu, cuda (each process its own GPU)")
     add_precision_option(parser)
     add_overwrite_option(parser)
@@ -122,6 +132,7 @@ def write_wavs(output: Path, samples: np.ndarray, sample_rate: int) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from diffmm.bundle import load as load_bundle
     from diffmm.models.generation import DiffusionGenerator
     from diffmm.models.sharded_sampling import (
         device_for_rank,
@@ -134,7 +145,12 @@ def run(args: argparse.Namespace) -> int:
         raise DiffmmError("--num-samples and --batch-size must be positive")
     check_writable(args.output)
     output, device = Path(args.output), device_for_rank(args.device)
-    generator = DiffusionGenerator.from_bundle(args.bundle, device=device)
+    bundle = load_bundle(args.bundle, device=device)
+    if bundle.family == "pointcloud":
+        from diffmm.cli.sample_pointclouds import sample_point_clouds
+
+        return sample_point_clouds(args, bundle, parse_options(args.sampler_option))
+    generator = DiffusionGenerator.from_bundle(bundle, device=device)
     classifier = None
     if args.classifier:
         from diffmm.models.noisy_classifier import ClassifierGuide
