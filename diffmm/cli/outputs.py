@@ -71,10 +71,9 @@ def check_outputs(
         if path.exists():
             existing.append(path)
     if existing and not overwrite:
-        more = f" and {len(existing) - 1} more" if len(existing) > 1 else ""
+        more = f" and {len(existing) - 1} more exist" if len(existing) > 1 else " exists"
         raise DiffmmError(
-            f"{existing[0]}{more} exists already: pass --overwrite to replace, or choose "
-            "another output"
+            f"{existing[0]}{more} already: pass --overwrite to replace, or choose another output"
         )
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from diffmm.bundle import Bundle
+from diffmm.cli.outputs import atomic_path, check_outputs
 from diffmm.errors import DiffmmError
 
 OUTPUT_SUFFIXES = (".npy", ".ply", ".png")
@@ -36,6 +37,11 @@ def sample_point_clouds(args: argparse.Namespace, bundle: Bundle, sampler_option
     elif not generator.can_generate:
         raise DiffmmError("an auto-encoder bundle reconstructs clouds: give --reconstruct SOURCE")
     count = args.num_samples if inputs is None else len(inputs)
+    check_outputs(
+        [("-o", path) for path in output_paths(output, count)],
+        inputs=[args.reconstruct] if args.reconstruct else [],
+        overwrite=args.overwrite,
+    )
     start = time.perf_counter()
     with tqdm(total=count, desc="sampling", unit="cloud") as bar:
         options = SamplingOptions(
@@ -53,13 +59,22 @@ def sample_point_clouds(args: argparse.Namespace, bundle: Bundle, sampler_option
             clouds = generator.reconstruct(inputs, seed=args.seed, options=options)
     seconds = time.perf_counter() - start
     clouds = clouds.numpy()
-    if output.suffix == ".png":
-        save_cloud_views(output, clouds)
-    else:
+    if output.suffix != ".png":
         write_clouds(output, clouds)
-        save_cloud_views(output.with_name(f"{output.stem}_views.png"), clouds)
+    with atomic_path(output_paths(output, count)[-1]) as temporary:
+        save_cloud_views(temporary, clouds)
     print(
         f"wrote {len(clouds)} clouds of {clouds.shape[1]} points to {output} in {seconds:.2f} s "
         f"({seconds / len(clouds):.3f} s/cloud; normalization {generator.normalization})"
     )
     return 0
+
+
+def output_paths(output: Path, count: int) -> list[Path]:
+    """Every file written for ``count`` clouds, the PNG of views last."""
+    if output.suffix == ".png":
+        return [output]
+    views = output.with_name(f"{output.stem}_views.png")
+    if output.suffix == ".ply" and count > 1:
+        return [output.with_name(f"{output.stem}_{i:04d}.ply") for i in range(count)] + [views]
+    return [output, views]
