@@ -1,0 +1,1 @@
+../../TEMPLATE/pointcloud/pointcloud.sh
