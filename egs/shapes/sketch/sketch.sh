@@ -1,0 +1,1 @@
+../../TEMPLATE/sketch/sketch.sh
