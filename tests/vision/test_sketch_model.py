@@ -3,13 +3,13 @@ bundle, ``diffmm sample`` (sequences, bitmaps, grid) and a trained model's lower
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from test_image_recipe import load_module
 
 from diffmm.cli.main import main as diffmm
 from diffmm.config import ConfigError
@@ -28,14 +28,6 @@ TINY = [
     "trainer.learning_rate=3e-3", "trainer.lr_schedule=constant", "trainer.ema_rates=[0.9]",
     "eval.num_samples=4", "eval.num_steps=3",
 ]  # fmt: skip
-
-
-def load_module(name: str, path: Path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")
