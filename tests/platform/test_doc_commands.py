@@ -48,6 +48,10 @@ COVERED = (
     (r"diffmm tts .*--plot", "tests/tts/test_tts_inference.py", "--plot"),
     (r"--save-ref-stats", "tests/vision/test_image_evaluation.py", "--save-ref-stats"),
     (r"pt_inception", "tests/vision/test_image_evaluation.py", "pt_inception"),
+    (r"diffmm restore \S+ (inpaint|super-resolution)", "tests/vision/test_restore.py", "inpaint"),
+    (r"diffmm restore \S+ colorize", "tests/vision/test_restore.py", '"colorize"'),
+    (r"diffmm restore \S+ (gap-fill|bandwidth)", "tests/audio/test_restore.py", "gap-fill"),
+    (r"diffmm restore \S+ (impute|forecast-given)", "tests/timeseries/test_restore.py", "impute"),
 )
 # Python blocks: (file, heading) -> the test file that runs the same API, a string it holds
 PYTHON_COVERED = {
@@ -64,6 +68,7 @@ PYTHON_COVERED = {
     ),
     ("docs/images.md", "Python"): ("tests/vision/test_image_evaluation.py", "evaluate_images"),
     ("docs/tts.md", "Python"): ("tests/tts/test_tts_inference.py", "TextToMel.from_bundle"),
+    ("docs/inverse.md", "Python API"): ("tests/vision/test_restore.py", "Restorer("),
     # a sketch of how a command uses the output rules (parser and args are the command's)
     ("docs/cli.md", "Outputs and overwriting"): (
         "tests/platform/test_cli_data_safety.py",
