@@ -236,6 +236,12 @@ def write_output(output: Path, samples, generator) -> None:
 
         grid = write_image_samples(output, samples_to_uint8(samples))
         print(f"grid of the first samples: {grid}")
+    elif output.suffix == ".png" and generator.raster is not None:
+        from diffmm.sketch.raster import save_bitmap_grid
+
+        sequences = samples.numpy().transpose(0, 2, 1)
+        with atomic_path(output) as temporary:
+            save_bitmap_grid(temporary, generator.raster.rasterise(sequences))
     elif output.suffix in (".npy", ".png"):
         with atomic_path(output) as temporary:
             write_samples(temporary, samples.numpy())

@@ -87,6 +87,8 @@ def test_diffmm_sample_writes_sequences_bitmaps_and_a_grid(trained: Path) -> Non
     assert bitmaps.shape == (5, 28, 28, 1)
     assert all(bitmaps[i].max() == 255 for i in range(5) if sequence_to_strokes(sequences[i]))
     assert (trained / "decode/samples_grid.png").is_file()
+    assert diffmm(["sample", *args[:2], str(trained / "decode/grid.png"), *args[3:]]) == 0
+    assert (trained / "decode/grid.png").stat().st_size > 0
 
 
 def test_sketch_config_must_be_one_dimensional_over_three_channels(trained: Path) -> None:
