@@ -57,8 +57,8 @@ def check_outputs(
         for source in inputs:
             if _same_file(path, Path(source)):
                 raise DiffmmError(
-                    f"{what} {path} is the input {source}: choose another output (an input is "
-                    "never overwritten)"
+                    f"output {path} is the input {source}: choose another output (an input "
+                    "is never overwritten)"
                 )
         key = path.resolve()
         if key in claimed:

@@ -120,7 +120,7 @@ def test_outputs_are_never_lost(
                                      "out/utt.wav"))  # fmt: skip
     assert not (tmp_path / "out").exists()
     refused(capsys, "forecast", bundles["timegrad"], "--input", source, "-o", source, *FORECAST,
-            words=(f"-o {source} is the input {source}",))  # fmt: skip
+            words=(f"output {source} is the input {source}",))  # fmt: skip
     refused(capsys, "sample", bundles["toy"], "-o", existing, "-n", "2",
             words=(f"{existing} exists already", "--overwrite"))  # fmt: skip
     refused(capsys, "forecast", bundles["timegrad"], "--input", source, "-o", existing.parent /
@@ -128,6 +128,9 @@ def test_outputs_are_never_lost(
             words=("is the input",))  # fmt: skip
     refused(capsys, *vocode, "--mel", tmp_path / "a/utt.npy", "-o", tmp_path / "wavs",
             words=(f"{tmp_path / 'wavs/utt.wav'} exists already", "--overwrite"))  # fmt: skip
+    wav = tmp_path / "wavs/utt.wav"
+    refused(capsys, *vocode, "--wav-dir", tmp_path / "wavs", "-o", tmp_path / "wavs",
+            "--overwrite", words=(f"output {wav} is the input {wav}",))  # fmt: skip
     refused(capsys, *vocode, "--mel", tmp_path / "a/utt.npy", "-o", tmp_path / "afile",
             words=(f"-o {tmp_path / 'afile'} exists and is not a folder",))  # fmt: skip
     assert snapshot(tmp_path) == before
