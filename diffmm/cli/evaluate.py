@@ -8,23 +8,25 @@ import argparse
 
 from diffmm.metrics import score_images, score_pointclouds
 
+# KIND → (its scorer module: add_arguments(parser) and run(args), one-line help)
+KINDS = {
+    "images": (score_images, "FID, IS, precision/recall against a reference set or statistics"),
+    "pointclouds": (
+        score_pointclouds,
+        "CD/EMD (auto-encoding) or MMD, COV, 1-NNA, JSD (generation) of point clouds",
+    ),
+}
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("evaluate", help="score generated samples")
     kinds = parser.add_subparsers(dest="kind", required=True, metavar="KIND")
-    images = kinds.add_parser(
-        "images",
-        help="FID, IS, precision/recall against a reference set or statistics",
-        description=score_images.__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    score_images.add_arguments(images)
-    images.set_defaults(run=score_images.run)
-    clouds = kinds.add_parser(
-        "pointclouds",
-        help="CD/EMD (auto-encoding) or MMD, COV, 1-NNA, JSD (generation) of point clouds",
-        description=score_pointclouds.__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    score_pointclouds.add_arguments(clouds)
-    clouds.set_defaults(run=score_pointclouds.run)
+    for name, (scorer, help_text) in KINDS.items():
+        kind = kinds.add_parser(
+            name,
+            help=help_text,
+            description=scorer.__doc__,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        scorer.add_arguments(kind)
+        kind.set_defaults(run=scorer.run)
