@@ -52,6 +52,10 @@ COVERED = (
     (r"diffmm restore \S+ colorize", "tests/vision/test_restore.py", '"colorize"'),
     (r"diffmm restore \S+ (gap-fill|bandwidth)", "tests/audio/test_restore.py", "gap-fill"),
     (r"diffmm restore \S+ (impute|forecast-given)", "tests/timeseries/test_restore.py", "impute"),
+    (r"^python recipes/pointcloud\.py", "tests/pointcloud/test_recipe.py", "recipes/pointcloud.py"),
+    (r"diffmm sample \S+ --reconstruct", "tests/pointcloud/test_recipe.py", "--reconstruct"),
+    (r"diffmm sample exp/airplane_gen/bundle", "tests/pointcloud/test_recipe.py", "--num-points"),
+    (r"diffmm evaluate pointclouds", "tests/pointcloud/test_recipe.py", "--paired"),
 )
 # Python blocks: (file, heading) -> the test file that runs the same API, a string it holds
 PYTHON_COVERED = {
@@ -69,6 +73,10 @@ PYTHON_COVERED = {
     ("docs/images.md", "Python"): ("tests/vision/test_image_evaluation.py", "evaluate_images"),
     ("docs/tts.md", "Python"): ("tests/tts/test_tts_inference.py", "TextToMel.from_bundle"),
     ("docs/inverse.md", "Python API"): ("tests/vision/test_restore.py", "Restorer("),
+    ("docs/pointcloud.md", "Python"): (
+        "tests/pointcloud/test_recipe.py",
+        "PointCloudGenerator.from_bundle",
+    ),
     # a sketch of how a command uses the output rules (parser and args are the command's)
     ("docs/cli.md", "Outputs and overwriting"): (
         "tests/platform/test_cli_data_safety.py",
