@@ -33,7 +33,7 @@ def save_cloud_views(path: str | Path, clouds: np.ndarray, max_clouds: int = 8) 
             for set_limits, axis in zip((ax.set_xlim, ax.set_ylim, ax.set_zlim), (0, 2, 1)):
                 set_limits(centre[axis] - radius, centre[axis] + radius)
             ax.set_axis_off()
-    fig.tight_layout()
+    fig.subplots_adjust(left=0, right=1, bottom=0, top=1, wspace=0, hspace=0)
     with atomic_output(path) as file:
         fig.savefig(file, format="png", dpi=80)
     plt.close(fig)
