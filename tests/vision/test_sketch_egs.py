@@ -1,6 +1,7 @@
 """The QuickDraw sketch egs in a tmp dir on two sketch-rnn class files written by the test:
 stages 0-8 through egs/TEMPLATE/sketch/sketch.sh (the downloaded folder's path, sequences and
-bitmaps, classifier extractor, training, sampling, scoring of the bitmaps, export)."""
+bitmaps, classifier extractor, training, sampling, scoring of the bitmaps with
+``diffmm evaluate images``, export); stages 0-1 of the offline shapes egs."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 from test_sketch_formats import object_array, stroke3_drawings
+
+from diffmm.sketch import SHAPE_CLASSES
 
 TINY = (
     "model.model_channels=8 model.channel_mult=[1,2] model.num_res_blocks=1 "
@@ -56,3 +59,23 @@ def test_quickdraw_egs_all_stages(repo_root: Path, tmp_path: Path) -> None:
     scores = json.loads((decoded / "scores.json").read_text())
     assert scores["fid"] >= 0 and 0 <= scores["precision"] <= 1
     assert (recipe / "exp/export/t/config.yaml").is_file()
+
+
+def test_shapes_egs_data_stages(repo_root: Path, tmp_path: Path) -> None:
+    """Stages 0-1 of the offline mini egs (its own local/data.sh); stages 3-8 are the shared
+    sketch.sh the QuickDraw test above runs."""
+    recipe = tmp_path / "egs"
+    recipe.mkdir()
+    source = repo_root / "egs/shapes/sketch"
+    for name in ("run.sh", "sketch.sh", "path.sh", "cmd.sh", "utils", "conf", "local"):
+        (recipe / name).symlink_to(source / name)
+    args = ["--stop-stage", "1", "--local-data-opts", "--num-per-class 4 --num-test 2"]
+    done = subprocess.run(
+        ["bash", recipe / "run.sh", *args], capture_output=True, text=True, env=os.environ.copy()
+    )
+    assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
+    with np.load(recipe / "data/sketches_train.npz") as train:
+        assert tuple(train["class_names"]) == SHAPE_CLASSES
+        assert train["sequences"].shape == (24, 32, 3)
+    with np.load(recipe / "data/test.npz") as test:
+        assert test["images"].shape == (12, 28, 28, 1) and test["images"].dtype == np.uint8

@@ -3,6 +3,8 @@ bundle, ``diffmm sample`` (sequences, bitmaps, grid) and a trained model's lower
 
 from __future__ import annotations
 
+import json
+import re
 import sys
 from pathlib import Path
 
@@ -10,6 +12,7 @@ import numpy as np
 import pytest
 import torch
 from test_image_recipe import load_module
+from test_sketch_formats import object_array, stroke3_drawings
 
 from diffmm.cli.main import main as diffmm
 from diffmm.config import ConfigError
@@ -96,3 +99,23 @@ def test_sketch_config_must_be_one_dimensional_over_three_channels(trained: Path
     config = str(REPO / "recipes/configs/sketch/shapes_mini.yaml")
     with pytest.raises(ConfigError, match=r"model\.dims=1 and model\.in_channels=3"):
         recipe.main(["--config", config, "model.dims=2"])
+
+
+def test_the_python_block_of_docs_sketches_runs(trained: Path, tmp_path: Path, monkeypatch) -> None:
+    """docs/sketches.md's Python API block as written, on files in the real formats and the
+    tiny bundle standing in for exp/quickdraw/bundle."""
+    text = (REPO / "docs/sketches.md").read_text()
+    (block,) = re.findall(r"## Python API\n\n```python\n(.*?)```", text, re.S)
+    drawings = [object_array(stroke3_drawings(3, seed)) for seed in range(3)]
+    np.savez(tmp_path / "cat.npz", train=drawings[0], valid=drawings[1], test=drawings[2])
+    lines = [json.dumps({"word": "cat", "drawing": [[[i, i + 5], [0, 9]]]}) for i in range(101)]
+    (tmp_path / "full_simplified_cat.ndjson").write_text("\n".join(lines) + "\n")
+    (tmp_path / "exp/quickdraw").mkdir(parents=True)
+    (tmp_path / "exp/quickdraw/bundle").symlink_to(trained / "exp/bundle")
+    monkeypatch.chdir(tmp_path)
+    namespace: dict = {}
+    exec(compile(block, "docs/sketches.md", "exec"), namespace)
+    assert len(namespace["drawings"]) == 100  # the test split: the first 100 of 101 lines
+    for got, want in zip(namespace["back"], namespace["strokes"], strict=True):
+        np.testing.assert_allclose(got, want, atol=1e-4)
+    assert namespace["bitmaps"].shape == (16, 28, 28, 1)
