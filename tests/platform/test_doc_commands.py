@@ -56,6 +56,11 @@ COVERED = (
     (r"diffmm sample \S+ --reconstruct", "tests/pointcloud/test_recipe.py", "--reconstruct"),
     (r"diffmm sample exp/airplane_gen/bundle", "tests/pointcloud/test_recipe.py", "--num-points"),
     (r"diffmm evaluate pointclouds", "tests/pointcloud/test_recipe.py", "--paired"),
+    (r"^egs/quickdraw/sketch/run\.sh", "tests/vision/test_sketch_egs.py", "--quickdraw-dir"),
+    (r"^egs/shapes/sketch/run\.sh", "tests/vision/test_sketch_egs.py", "egs/shapes/sketch"),
+    (r"^python data_prep/sketches\.py", "tests/vision/test_sketch_egs.py", "sketches_train"),
+    (r"^python recipes/sketch\.py", "tests/vision/test_sketch_egs.py", "--train-args"),
+    (r"diffmm evaluate images .*--out-dir scores/$", "tests/vision/test_sketch_egs.py", "scores"),
 )
 # Python blocks: (file, heading) -> the test file that runs the same API, a string it holds
 PYTHON_COVERED = {
@@ -77,6 +82,7 @@ PYTHON_COVERED = {
         "tests/pointcloud/test_recipe.py",
         "PointCloudGenerator.from_bundle",
     ),
+    ("docs/sketches.md", "Python API"): ("tests/vision/test_sketch_model.py", "sketches.md"),
     # a sketch of how a command uses the output rules (parser and args are the command's)
     ("docs/cli.md", "Outputs and overwriting"): (
         "tests/platform/test_cli_data_safety.py",
