@@ -1,9 +1,10 @@
-"""Image data: CIFAR-10 batches, IDX (MNIST/Fashion-MNIST), image folders, tar shards, grids.
+"""Image data: CIFAR-10 batches, IDX (MNIST/Fashion-MNIST), image folders, LSUN lmdb, tar shards.
 
 ``load_images(path)`` recognises any of these sources from the path. Every loader returns
 ``LabelledImages`` (uint8 NHWC); ``ImageDataset`` maps them to the
 model's x ∈ [−1, 1] with ``uint8_to_signed``, the levels of the discretized Gaussian decoder.
-The tar-shard functions need the optional ``webdataset`` package only when called.
+The tar-shard functions need the optional ``webdataset`` package and LSUN the optional
+``lmdb`` package, only when called.
 """
 
 from diffmm.vision.cifar10 import load_cifar10
@@ -19,6 +20,7 @@ from diffmm.vision.idx import (
 )
 from diffmm.vision.image_folder import load_image_folder
 from diffmm.vision.labelled_images import LabelledImages
+from diffmm.vision.lsun import centre_crop_resize, iter_lsun, load_lsun
 from diffmm.vision.padding import pad_images
 from diffmm.vision.pixels import signed_to_uint8, uint8_to_signed
 from diffmm.vision.shards import image_shards_dataset, write_image_shards
@@ -29,14 +31,17 @@ __all__ = [
     "MNIST_CLASSES",
     "ImageDataset",
     "LabelledImages",
+    "centre_crop_resize",
     "image_grid",
     "image_shards_dataset",
+    "iter_lsun",
     "load_cifar10",
     "load_idx_images",
     "load_idx_split",
     "load_image_arrays",
     "load_image_folder",
     "load_images",
+    "load_lsun",
     "pad_images",
     "random_horizontal_flip",
     "read_idx",

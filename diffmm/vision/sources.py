@@ -7,6 +7,7 @@ given a path to, recognised from what is at the path:
   one unnamed class;
 - the CIFAR-10 python tarball, its ``cifar-10-batches-py`` folder or that folder's parent;
 - a folder of IDX files (``train-images-idx3-ubyte[.gz]`` …: MNIST, Fashion-MNIST);
+- an LSUN lmdb folder (``data.mdb``), centre-cropped and resized to ``lsun_resolution``;
 - any other folder: image files, with class subfolders or flat.
 """
 
@@ -24,6 +25,7 @@ from diffmm.vision.cifar10 import FOLDER_NAME, load_cifar10
 from diffmm.vision.idx import FASHION_MNIST_CLASSES, load_idx_split
 from diffmm.vision.image_folder import IMAGE_SUFFIXES, load_image_folder
 from diffmm.vision.labelled_images import LabelledImages
+from diffmm.vision.lsun import LSUN_DATA_FILE, load_lsun
 from diffmm.vision.sample_files import SAMPLES_KEY, check_image_samples
 
 Split = Literal["train", "test"]
@@ -33,6 +35,7 @@ def load_images(
     path: str | Path,
     split: Split = "train",
     idx_class_names: tuple[str, ...] = FASHION_MNIST_CLASSES,
+    lsun_resolution: int = 256,
 ) -> LabelledImages:
     """The images at ``path`` (see the module docstring); ``split`` picks the part of sources
     that hold both (CIFAR-10, IDX folders) and is ignored by the others."""
@@ -43,6 +46,8 @@ def load_images(
         return load_cifar10(path, split)
     if not path.is_dir():
         raise DiffmmError(f"image source not found: {path}")
+    if (path / LSUN_DATA_FILE).is_file():
+        return load_lsun(path, lsun_resolution)
     if any(path.glob("*-images-idx3-ubyte*")):
         return load_idx_split(path, split, idx_class_names)
     return load_image_folder(path, "L" if _grey_folder(path) else "RGB")
