@@ -17,11 +17,15 @@ launch`` with several processes; only the main process writes checkpoints and lo
 step, out_dir)`` run on the main process only, outside the training RNG streams. With
 ``keep_best="<metric>"`` the EMA weights of the validation with the lowest ``<metric>`` are
 kept in ``exp_dir/best/`` (``diffmm.training.best``) and ``export_model()`` returns them.
+``train_data`` may be an ``IterableDataset`` that splits itself across processes and loader
+workers (``diffmm.vision.ImageShards``): it is loaded per process, never re-split by
+Accelerate, and its ``set_epoch(epoch)`` is called before each pass.
 """
 
 from __future__ import annotations
 
 import copy
+import itertools
 import json
 import math
 import shutil
@@ -36,10 +40,10 @@ from typing import Any
 
 import torch
 from accelerate import Accelerator
-from accelerate.utils import gather_object, set_seed
+from accelerate.utils import gather_object, send_to_device, set_seed
 from safetensors.torch import load_file, save_file
 from torch import Tensor, nn
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader, Dataset, IterableDataset
 from tqdm.auto import tqdm
 
 from diffmm.config import save_config
@@ -108,11 +112,14 @@ class Trainer:
         # A pristine copy to rebuild EMA models from; the prepared model may be wrapped/patched.
         self._template = copy.deepcopy(model).cpu()
 
-        if len(train_data) < config.batch_size:
+        self._streamed = isinstance(train_data, IterableDataset)
+        if not self._streamed and len(train_data) < config.batch_size:
             raise DiffmmError(
                 f"the training set has {len(train_data)} items, fewer than batch_size={config.batch_size}"
             )
-        self._sampler = EpochShuffleSampler(len(train_data), config.seed)
+        self._sampler = (
+            None if self._streamed else EpochShuffleSampler(len(train_data), config.seed)
+        )
         # The loader draws worker seeds from its own generator, never from the global RNG.
         self._loader_generator = torch.Generator()
         loader = DataLoader(
@@ -136,9 +143,13 @@ class Trainer:
             max_steps=config.max_steps,
             schedule=config.lr_schedule,
         )
-        self.model, self.optimizer, self.loader, self.scheduler = acc.prepare(
-            model, optimizer, loader, scheduler
-        )
+        if self._streamed:  # Accelerate would keep only 1/N of each process's own split
+            self.model, self.optimizer, self.scheduler = acc.prepare(model, optimizer, scheduler)
+            self.loader = loader
+        else:
+            self.model, self.optimizer, self.loader, self.scheduler = acc.prepare(
+                model, optimizer, loader, scheduler
+            )
         self.ema = EMA(acc.unwrap_model(self.model), config.ema_rates, config.ema_warmup)
         self.generator = torch.Generator(device=acc.device)
         self.generator.manual_seed(process_seed(config.seed, acc.process_index))
@@ -236,6 +247,11 @@ class Trainer:
 
     def _epoch_batches(self):
         self._loader_generator.manual_seed(self.config.seed + self.epoch)
+        if self._streamed:
+            if hasattr(self.loader.dataset, "set_epoch"):
+                self.loader.dataset.set_epoch(self.epoch)
+            batches = itertools.islice(self.loader, self.batch_in_epoch, None)
+            return (send_to_device(batch, self.accelerator.device) for batch in batches)
         self.loader.set_epoch(self.epoch)
         self._sampler.set_epoch(self.epoch)
         if self.batch_in_epoch == 0:
