@@ -3,7 +3,8 @@
     python recipes/image.py --config recipes/configs/image/ddpm_cifar10.yaml [key=value ...]
 
 Reads any image source ``diffmm.vision.load_images`` knows (CIFAR-10 tarball, IDX folder,
-image folder, ``.npz`` image arrays), trains with the shared trainer (resuming from the
+image folder, LSUN lmdb, ``.npz`` image arrays) or, with ``data.shards``, streams webdataset
+tar shards (each process and loader worker its own shards), trains with the shared trainer (resuming from the
 experiment directory if a checkpoint is there), writes a grid of samples every
 ``trainer.sample_every`` steps, and exports a bundle to ``<exp_dir>/bundle``.
 """
@@ -27,7 +28,13 @@ from diffmm.errors import run_entry_point
 from diffmm.models.generation import DiffusionGenerator
 from diffmm.models.image import ImageModelConfig, ImageUNet, check_image_diffusion
 from diffmm.training import Trainer, TrainerConfig
-from diffmm.vision import ImageDataset, load_images, random_horizontal_flip, save_image_grid
+from diffmm.vision import (
+    ImageDataset,
+    ImageShards,
+    load_images,
+    random_horizontal_flip,
+    save_image_grid,
+)
 
 
 @dataclass
@@ -36,6 +43,8 @@ class DataConfig:
     split: Literal["train", "test"] = "train"  # for sources holding both (CIFAR-10, IDX)
     pad_to: int | None = None  # zero-pad smaller images to a square (28 → 32)
     horizontal_flip: bool = True
+    shards: str | None = None  # tar shards "dir/train-{000000..000099}.tar": replaces train
+    shuffle_buffer: int = 10_000  # shards: images shuffled in memory (the shard order always is)
 
 
 @dataclass
@@ -115,26 +124,44 @@ def training_loss(cfg: ImageRecipeConfig, schedule: NoiseSchedule):
     return loss_fn
 
 
+def training_data(cfg: ImageRecipeConfig) -> tuple[torch.utils.data.Dataset, tuple[int, ...]]:
+    """The training set and its image shape (C, H, W), checked against the model.
+
+    Shards are streamed: their shape comes from the first image, and a label beyond
+    model.num_classes is only met (as an embedding error) when it is drawn.
+    """
+    if cfg.data.shards:
+        if cfg.data.pad_to is not None:
+            raise ConfigError("data.pad_to applies to loaded images: write padded shards")
+        dataset = ImageShards(
+            cfg.data.shards, shuffle_buffer=cfg.data.shuffle_buffer, seed=cfg.trainer.seed
+        )
+        source, shape, max_label = cfg.data.shards, tuple(next(iter(dataset))["image"].shape), -1
+    else:
+        data = load_images(cfg.data.train, cfg.data.split)
+        dataset = ImageDataset(data.images, data.labels, pad_to=cfg.data.pad_to)
+        source, shape = cfg.data.train, tuple(dataset.images.shape[1:])
+        max_label = int(data.labels.max())
+    if shape[0] != cfg.model.in_channels:
+        raise ConfigError(
+            f"{source} has {shape[0]}-channel images, model.in_channels is {cfg.model.in_channels}"
+        )
+    if cfg.model.num_classes is not None and max_label >= cfg.model.num_classes:
+        raise ConfigError(
+            f"{source} has labels up to {max_label}, model.num_classes is {cfg.model.num_classes}"
+        )
+    return dataset, shape
+
+
 def main(argv: list[str] | None = None) -> int:
     cfg = config_from_command_line(ImageRecipeConfig, __doc__, argv)
     check_config(cfg)
-    data = load_images(cfg.data.train, cfg.data.split)
-    dataset = ImageDataset(data.images, data.labels, pad_to=cfg.data.pad_to)
-    shape = tuple(dataset.images.shape[1:])
-    if shape[0] != cfg.model.in_channels:
-        raise ConfigError(
-            f"{cfg.data.train} has {shape[0]}-channel images, model.in_channels "
-            f"is {cfg.model.in_channels}"
-        )
-    if cfg.model.num_classes is not None and int(data.labels.max()) >= cfg.model.num_classes:
-        raise ConfigError(
-            f"{cfg.data.train} has labels up to {int(data.labels.max())}, "
-            f"model.num_classes is {cfg.model.num_classes}"
-        )
+    dataset, shape = training_data(cfg)
     schedule = build_schedule(cfg.diffusion)
     set_seed(cfg.trainer.seed)  # the initial weights: one config, one run
     model = ImageUNet(cfg.model)
-    print(f"{len(dataset)} images {shape}; {sum(p.numel() for p in model.parameters()):,} params")
+    size = "streamed" if cfg.data.shards else len(dataset)
+    print(f"{size} images {shape}; {sum(p.numel() for p in model.parameters()):,} params")
 
     def sample_fn(net: torch.nn.Module, step: int, out_dir: Path) -> None:
         samples = DiffusionGenerator("image", net, cfg.diffusion, shape).sample(

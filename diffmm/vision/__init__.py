@@ -23,17 +23,17 @@ from diffmm.vision.labelled_images import LabelledImages
 from diffmm.vision.lsun import centre_crop_resize, iter_lsun, load_lsun
 from diffmm.vision.padding import pad_images
 from diffmm.vision.pixels import signed_to_uint8, uint8_to_signed
-from diffmm.vision.shards import image_shards_dataset, write_image_shards
+from diffmm.vision.shards import ImageShards, write_image_shards
 from diffmm.vision.sources import load_image_arrays, load_images, save_image_arrays
 
 __all__ = [
     "FASHION_MNIST_CLASSES",
     "MNIST_CLASSES",
     "ImageDataset",
+    "ImageShards",
     "LabelledImages",
     "centre_crop_resize",
     "image_grid",
-    "image_shards_dataset",
     "iter_lsun",
     "load_cifar10",
     "load_idx_images",

@@ -9,7 +9,7 @@ past one machine without a loader of our own. ``webdataset`` is an optional depe
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -51,28 +51,36 @@ def write_image_shards(
     return written
 
 
-def image_shards_dataset(
-    urls: str | Sequence[str], *, shuffle_buffer: int = 0, seed: int = 0
-) -> torch.utils.data.IterableDataset:
+class ImageShards(torch.utils.data.IterableDataset):
     """Items ``{"image": x (C, H, W) in [−1, 1], "label": int64}``, as ``ImageDataset`` gives.
 
-    ``urls`` is a brace pattern (``train-{000000..000099}.tar``) or a list. Each process (by
-    torch.distributed rank) and each DataLoader worker reads its own shards, so under
-    Accelerate prepare the loader with ``dispatch_batches=False``. With ``shuffle_buffer`` > 0
-    the shard order and the images within a buffer are shuffled from ``seed`` alone: every
-    pass gives the same order, so build one dataset per epoch with ``seed + epoch``.
+    ``urls`` is a brace pattern (``train-{000000..000099}.tar``) or a list. Each process
+    (torch.distributed rank, or ``RANK``/``WORLD_SIZE`` as torchrun sets them) reads every
+    world-size-th shard and each DataLoader worker a share of those, so no image is read
+    twice and none is skipped: have at least ranks × workers shards. With ``shuffle_buffer``
+    > 0 the shard order and the images within a buffer are shuffled from ``seed`` and the
+    epoch (``set_epoch``, which the trainer calls) alone: every pass of an epoch is the same.
     """
-    wds = _webdataset()
-    urls = urls if isinstance(urls, str) else list(urls)
-    pipeline = wds.WebDataset(
-        urls,
-        shardshuffle=SHARD_ORDER_BUFFER if shuffle_buffer > 0 else False,
-        nodesplitter=wds.split_by_node,
-        seed=seed,
-    )
-    if shuffle_buffer > 0:
-        pipeline = pipeline.shuffle(shuffle_buffer, seed=seed)
-    return pipeline.map(_decode)
+
+    def __init__(self, urls: str | Sequence[str], *, shuffle_buffer: int = 0, seed: int = 0):
+        _webdataset()
+        self.urls = urls if isinstance(urls, str) else list(urls)
+        self.shuffle_buffer, self.seed, self.epoch = shuffle_buffer, seed, 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __iter__(self) -> Iterator[dict[str, torch.Tensor]]:
+        wds, seed = _webdataset(), self.seed + self.epoch
+        pipeline = wds.WebDataset(
+            self.urls,
+            shardshuffle=SHARD_ORDER_BUFFER if self.shuffle_buffer > 0 else False,
+            nodesplitter=wds.split_by_node,
+            seed=seed,
+        )
+        if self.shuffle_buffer > 0:
+            pipeline = pipeline.shuffle(self.shuffle_buffer, seed=seed)
+        return iter(pipeline.map(_decode))
 
 
 def _png(pixels: np.ndarray) -> bytes:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from diffmm.vision import LabelledImages, image_shards_dataset, signed_to_uint8, write_image_shards
+from diffmm.vision import ImageShards, LabelledImages, signed_to_uint8, write_image_shards
 
 pytest.importorskip("webdataset")
 
@@ -23,7 +23,7 @@ def test_shards_round_trip_in_order(tmp_path, channels) -> None:
     assert [p.name for p in paths] == ["train-0000.tar", "train-0001.tar", "train-0002.tar"]
     with tarfile.open(paths[0]) as archive:
         assert archive.getnames()[:2] == ["000000000.cls", "000000000.png"]
-    items = list(image_shards_dataset([str(p) for p in paths]))
+    items = list(ImageShards([str(p) for p in paths]))
     assert [int(item["label"]) for item in items] == data.labels.tolist()
     back = torch.stack([signed_to_uint8(item["image"]) for item in items]).permute(0, 2, 3, 1)
     assert np.array_equal(back.numpy(), data.images)
@@ -34,9 +34,7 @@ def test_shuffling_is_a_permutation_fixed_by_the_seed(tmp_path) -> None:
     write_image_shards(data, tmp_path / "s-%02d.tar", images_per_shard=3)
 
     def order(seed: int) -> list[int]:
-        dataset = image_shards_dataset(
-            str(tmp_path / "s-{00..03}.tar"), shuffle_buffer=6, seed=seed
-        )
+        dataset = ImageShards(str(tmp_path / "s-{00..03}.tar"), shuffle_buffer=6, seed=seed)
         return [int(item["label"]) for item in dataset]
 
     assert sorted(order(0)) == list(range(12))
