@@ -25,6 +25,17 @@ class NdjsonDrawing:
     recognized: bool = True
 
 
+def _is_stroke(stroke: object) -> bool:
+    """``[[xs], [ys]]`` (a third list, the times of the raw data, may follow)."""
+    return (
+        isinstance(stroke, list)
+        and len(stroke) >= 2
+        and isinstance(stroke[0], list)
+        and isinstance(stroke[1], list)
+        and len(stroke[0]) == len(stroke[1])
+    )
+
+
 def parse_ndjson_line(line: str, where: str) -> NdjsonDrawing:
     """One line of a simplified ``.ndjson`` file; ``where`` ("file:line") names it in errors."""
     try:
@@ -35,7 +46,7 @@ def parse_ndjson_line(line: str, where: str) -> NdjsonDrawing:
         raise DiffmmError(f"{where}: a drawing line needs a 'drawing' list of strokes")
     strokes = []
     for i, stroke in enumerate(record["drawing"]):
-        if not (isinstance(stroke, list) and len(stroke) >= 2 and len(stroke[0]) == len(stroke[1])):
+        if not _is_stroke(stroke):
             raise DiffmmError(f"{where}: stroke {i} is not [[xs], [ys]] of equal lengths")
         try:
             strokes.append(np.column_stack([stroke[0], stroke[1]]).astype(np.float64))

@@ -113,6 +113,9 @@ def test_ndjson_reads_the_simplified_format_and_names_a_bad_line(tmp_path):
     path.write_text(json.dumps(record) + "\n" + '{"word": "cat", "drawing": [[[1, 2], [3' + "\n")
     with pytest.raises(DiffmmError, match=r"full_simplified_cat.ndjson:2: not a JSON object"):
         load_ndjson(path)
+    path.write_text(json.dumps({"word": "cat", "drawing": [[1, 2]]}) + "\n")
+    with pytest.raises(DiffmmError, match=r"ndjson:1: stroke 0 is not \[\[xs\], \[ys\]\]"):
+        load_ndjson(path)
 
 
 def test_class_folders_in_either_format(tmp_path):
