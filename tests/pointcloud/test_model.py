@@ -98,3 +98,35 @@ def test_bundle_round_trip_and_per_cloud_noise(tmp_path: Path):
     ).shape == (2, 25, 3)
     with pytest.raises(DiffmmError, match="auto-encoder"):
         autoencoder.sample(1)
+
+
+def test_training_resumes_exactly(tmp_path: Path):
+    """The loss draws all its randomness (latent noise, steps, ε) from the trainer's generator,
+    so 2 + 2 resumed steps give the weights of 4 uninterrupted ones."""
+    from torch.utils.data import TensorDataset
+
+    from diffmm.training import Trainer, TrainerConfig
+
+    clouds = TensorDataset(torch.randn(6, 32, 3, generator=torch.Generator().manual_seed(0)))
+    schedule = build_schedule(DIFFUSION)
+
+    def loss_fn(net, batch, generator):
+        loss, terms = point_cloud_loss(net, batch[0], schedule, DIFFUSION, generator=generator)
+        return loss.mean(), {k: float(v.detach().mean()) for k, v in terms.items()}
+
+    def run(exp_dir: Path, max_steps: int) -> dict[str, torch.Tensor]:
+        cfg = TrainerConfig(max_steps=max_steps, batch_size=3, log_every=1, save_every=2)
+        trainer = Trainer(tiny(), loss_fn, clouds, cfg, exp_dir)
+        trainer.train()
+        weights = {k: v.clone() for k, v in trainer.ema_model().state_dict().items()}
+        trainer.close()
+        return weights
+
+    straight = run(tmp_path / "a", 4)
+    run(tmp_path / "b", 2)
+    resumed = run(tmp_path / "b", 4)
+    assert all(torch.equal(straight[k], resumed[k]) for k in straight)
+    assert not torch.equal(
+        straight["eps_net.layers.0.layer.weight"],
+        tiny().state_dict()["eps_net.layers.0.layer.weight"],
+    )
