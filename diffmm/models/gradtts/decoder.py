@@ -6,6 +6,8 @@ the aligned encoder output μ (B, F, T), masked to the valid frames.
   mult 1, 2, 4). Matcha-TTS's flow-matching decoder is trained on the same network here.
 - ``WaveNetMelDecoder``: PriorGrad's acoustic decoder, a residual stack of gated dilated convs
   along the frames (12 layers × 128 channels in the paper) with μ as the per-frame conditioner.
+
+Under a phoneme prior both read x_t whitened by it (``whiten_input``).
 """
 
 from __future__ import annotations
@@ -18,6 +20,15 @@ from diffmm.nn.unet_presets import unet_preset
 from diffmm.nn.wavenet import ResidualStack
 
 STEP_EMBED_DIM = 512
+
+
+def whiten_input(x_t: Tensor, prior_mean: Tensor | None, prior_std: Tensor | None) -> Tensor:
+    """x_t as the decoder reads it: (x_t − μ_phone)/σ_phone under PriorGrad-AM's phoneme prior
+    (the statistics belong to the token ids, which the encoder output μ only implies: a network
+    that had to recover them from μ learnt nothing in 400 mini steps), x_t itself otherwise."""
+    if prior_mean is None or prior_std is None:
+        return x_t
+    return (x_t - prior_mean) / prior_std
 
 
 class UNetMelDecoder(nn.Module):
@@ -39,7 +50,16 @@ class UNetMelDecoder(nn.Module):
             use_scale_shift_norm=use_scale_shift_norm,
         )
 
-    def forward(self, x_t: Tensor, time: Tensor, mu: Tensor, mask: Tensor) -> Tensor:
+    def forward(
+        self,
+        x_t: Tensor,
+        time: Tensor,
+        mu: Tensor,
+        mask: Tensor,
+        prior_mean: Tensor | None = None,
+        prior_std: Tensor | None = None,
+    ) -> Tensor:
+        x_t = whiten_input(x_t, prior_mean, prior_std)
         image = torch.stack([mu * mask, x_t * mask], dim=1)  # (B, 2, F, T), μ first as in Grad-TTS
         return self.unet(image, time)[:, 0] * mask
 
@@ -59,7 +79,15 @@ class WaveNetMelDecoder(nn.Module):
         nn.init.zeros_(self.output_projection.weight)
         nn.init.zeros_(self.output_projection.bias)
 
-    def forward(self, x_t: Tensor, time: Tensor, mu: Tensor, mask: Tensor) -> Tensor:
-        h = self.input_projection(x_t * mask)
+    def forward(
+        self,
+        x_t: Tensor,
+        time: Tensor,
+        mu: Tensor,
+        mask: Tensor,
+        prior_mean: Tensor | None = None,
+        prior_std: Tensor | None = None,
+    ) -> Tensor:
+        h = self.input_projection(whiten_input(x_t, prior_mean, prior_std) * mask)
         h = self.residual_stack(h, self.step_embedding(time.to(h.dtype)), condition=mu * mask)
         return self.output_projection(self.skip_projection(h)) * mask

@@ -143,7 +143,7 @@ class GradTTS(nn.Module):
             mel * mel_mask,
             setup.schedule,
             prior=prior,
-            cond={"mu": mu, "mask": mel_mask},
+            cond=decoder_condition(mu, mel_mask, prior, setup.phoneme_prior is not None),
             target=loss_target(setup.diffusion),
             mask=mel_mask,
             generator=generator,
@@ -173,6 +173,16 @@ def diffusion_prior(
     if phoneme_prior is None:
         return GaussianPrior(mu * mel_mask, 1.0)
     return phoneme_prior.prior(tokens, alignment, mel_mask)
+
+
+def decoder_condition(
+    mu: Tensor, mel_mask: Tensor, prior: GaussianPrior, phoneme: bool
+) -> dict[str, Tensor]:
+    """The decoder's keyword inputs: μ and the mask, and a phoneme prior's mean and std."""
+    cond = {"mu": mu, "mask": mel_mask}
+    if phoneme:
+        cond.update(prior_mean=torch.as_tensor(prior.mean), prior_std=torch.as_tensor(prior.std))
+    return cond
 
 
 def count_parameters(module: nn.Module) -> int:

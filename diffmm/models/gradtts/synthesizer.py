@@ -39,7 +39,7 @@ from diffmm.models.gradtts.alignment import (
     mel_mask_from_durations,
     predicted_durations,
 )
-from diffmm.models.gradtts.model import GradTTS, diffusion_prior
+from diffmm.models.gradtts.model import GradTTS, decoder_condition, diffusion_prior
 from diffmm.models.gradtts.phoneme_prior import PhonemePrior
 from diffmm.models.precision import inference_precision
 from diffmm.text.frontend import EnglishFrontend
@@ -207,7 +207,7 @@ class TextToMel:
                 prior.unwhiten(grid.prior_scale * noise / temperature),
                 grid,
                 prior=prior,
-                cond={"mu": mu, "mask": mel_mask},
+                cond=decoder_condition(mu, mel_mask, prior, self.phoneme_prior is not None),
                 generator=generator,
                 callback=callback,
             )
