@@ -1,4 +1,4 @@
-"""Training objectives: the simple loss, iDDPM's hybrid loss and VLB terms, NCSN's DSM,
+"""Training objectives: the simple loss, iDDPM's hybrid and VLB losses, NCSN's DSM,
 min-SNR-γ weighting and timestep samplers."""
 
 from diffmm.diffusion.losses.dsm import dsm_loss
@@ -12,6 +12,7 @@ from diffmm.diffusion.losses.vlb import (
     prior_bits_per_dim,
     vlb_term_bits_per_dim,
 )
+from diffmm.diffusion.losses.vlb_loss import vlb_loss
 from diffmm.diffusion.losses.weighting import min_snr_weight
 
 __all__ = [
@@ -29,5 +30,6 @@ __all__ = [
     "prior_bits_per_dim",
     "regression_loss",
     "simple_loss",
+    "vlb_loss",
     "vlb_term_bits_per_dim",
 ]

@@ -18,9 +18,8 @@ from torch import Tensor
 from diffmm.diffusion.denoiser import Denoiser
 from diffmm.diffusion.losses.output import LossOutput
 from diffmm.diffusion.losses.simple import noise_batch, regression_loss
-from diffmm.diffusion.losses.vlb import vlb_term_bits_per_dim
+from diffmm.diffusion.losses.vlb_loss import vlb_loss
 from diffmm.diffusion.prior import STANDARD_NORMAL, GaussianPrior
-from diffmm.diffusion.process import GaussianDiffusion
 from diffmm.diffusion.schedules.discrete import DiscreteSchedule
 
 
@@ -69,14 +68,8 @@ def hybrid_loss(
     frozen_mean = Denoiser(
         lambda *args, **kwargs: frozen, denoiser.parameterization, denoiser.variance
     )
-    vlb, _ = vlb_term_bits_per_dim(
-        GaussianDiffusion(schedule),
-        frozen_mean,
-        x0,
-        prior.unwhiten(batch.z_t),
-        batch.t,
-        prior=prior,
-        mask=mask,
-    )
+    vlb = vlb_loss(
+        frozen_mean, x0, schedule, prior=prior, t=batch.t, noise=batch.noise, mask=mask
+    ).terms["vlb"]
     loss = mse + lambda_vlb * schedule.num_steps * vlb
     return LossOutput(loss=loss, t=batch.t, terms={"mse": mse, "vlb": vlb})

@@ -27,7 +27,8 @@ class UniformSampler:
         self, batch_size: int, *, generator: torch.Generator | None = None, device=None
     ) -> tuple[Tensor, Tensor]:
         """Draw ``batch_size`` steps; returns (t (B,) long, importance weights (B,) float)."""
-        p = self.probabilities()
+        # multinomial draws on its generator's device
+        p = self.probabilities().to(generator.device if generator is not None else device)
         t = torch.multinomial(p, batch_size, replacement=True, generator=generator)
         weights = 1.0 / (self.num_steps * p[t])
         return t.to(device), weights.to(device=device, dtype=torch.float32)
