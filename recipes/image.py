@@ -22,8 +22,14 @@ from accelerate.utils import set_seed
 from diffmm.config import ConfigError, config_from_command_line, config_to_dict
 from diffmm.diffusion.config import DiffusionConfig, build_denoiser, build_schedule
 from diffmm.diffusion.edm import edm_loss_weight
-from diffmm.diffusion.losses import dsm_loss, hybrid_loss, simple_loss
-from diffmm.diffusion.schedules import NoiseSchedule
+from diffmm.diffusion.losses import (
+    LossSecondMomentResampler,
+    dsm_loss,
+    hybrid_loss,
+    simple_loss,
+    vlb_loss,
+)
+from diffmm.diffusion.schedules import DiscreteSchedule, NoiseSchedule
 from diffmm.errors import run_entry_point
 from diffmm.models.generation import DiffusionGenerator
 from diffmm.models.image import ImageModelConfig, ImageUNet, check_image_diffusion
@@ -49,7 +55,12 @@ class DataConfig:
 
 @dataclass
 class LossConfig:
-    kind: Literal["simple", "hybrid", "dsm", "edm"] = "simple"  # hybrid: iDDPM; dsm: NCSN
+    kind: Literal["simple", "hybrid", "vlb", "dsm", "edm"] = (
+        "simple"  # hybrid/vlb: iDDPM; dsm: NCSN
+    )
+    # loss_aware: iDDPM's importance-sampled t (p ∝ √E[L_t²], 1/p weights), for kind=vlb;
+    # its loss history is not checkpointed: a resumed run is uniform again until it refills
+    timestep_sampler: Literal["uniform", "loss_aware"] = "uniform"
     lambda_vlb: float = 0.001  # hybrid: L_simple + λ L_vlb
     label_dropout: float = 0.0  # classifier-free guidance: P(label → ∅) per example
 
@@ -81,17 +92,27 @@ def check_config(cfg: ImageRecipeConfig) -> None:
         raise ConfigError(str(error)) from None
     if cfg.loss.label_dropout and not cfg.model.null_class:
         raise ConfigError("loss.label_dropout drops labels to ∅: it needs model.null_class")
-    if (cfg.loss.kind == "hybrid") != cfg.model.learn_sigma:
-        raise ConfigError("the hybrid loss trains a learned variance: use it with learn_sigma")
+    if (cfg.loss.kind in ("hybrid", "vlb")) != cfg.model.learn_sigma:
+        raise ConfigError("the hybrid and VLB losses train a learned variance: use learn_sigma")
+    discrete = isinstance(build_schedule(cfg.diffusion), DiscreteSchedule)
+    if cfg.loss.timestep_sampler == "loss_aware" and (
+        cfg.loss.kind in ("dsm", "edm") or not discrete
+    ):
+        raise ConfigError("loss.timestep_sampler=loss_aware draws the steps of a discrete schedule")
     if cfg.loss.kind == "dsm" and cfg.diffusion.parameterization != "score":
         raise ConfigError("the DSM loss trains a score network: diffusion.parameterization=score")
     if (cfg.loss.kind == "edm") != (cfg.model.preconditioning == "edm"):
         raise ConfigError("loss.kind=edm and model.preconditioning=edm go together")
 
 
-def training_loss(cfg: ImageRecipeConfig, schedule: NoiseSchedule):
+def training_loss(
+    cfg: ImageRecipeConfig,
+    schedule: NoiseSchedule,
+    timestep_sampler: LossSecondMomentResampler | None = None,
+):
     """The trainer's loss_fn: flips and label dropout from the trainer's generator, then the
-    config's objective (L_simple, L_hybrid, NCSN's DSM, or EDM's λ(σ)-weighted x₀ loss)."""
+    config's objective (L_simple, L_hybrid, L_vlb, NCSN's DSM, or EDM's λ(σ)-weighted x₀
+    loss), with t from ``timestep_sampler`` (weighted 1/p, fed each example's loss) if given."""
 
     def loss_fn(net: torch.nn.Module, batch: dict, generator: torch.Generator):
         x, y = batch["image"], batch["label"] if cfg.model.num_classes else None
@@ -103,6 +124,9 @@ def training_loss(cfg: ImageRecipeConfig, schedule: NoiseSchedule):
             )
             y = torch.where(drop, cfg.model.num_classes, y)
         denoiser, cond = build_denoiser(net, cfg.diffusion), None if y is None else {"y": y}
+        t, weights = None, None
+        if timestep_sampler is not None:
+            t, weights = timestep_sampler.sample(len(x), generator=generator, device=x.device)
         if cfg.loss.kind == "hybrid":
             out = hybrid_loss(
                 denoiser,
@@ -110,15 +134,21 @@ def training_loss(cfg: ImageRecipeConfig, schedule: NoiseSchedule):
                 schedule,
                 lambda_vlb=cfg.loss.lambda_vlb,
                 cond=cond,
+                t=t,
                 generator=generator,
             )
+        elif cfg.loss.kind == "vlb":
+            out = vlb_loss(denoiser, x, schedule, cond=cond, t=t, generator=generator)
         elif cfg.loss.kind == "dsm":
             out = dsm_loss(denoiser, x, schedule, cond=cond, generator=generator)
         else:
-            out = simple_loss(denoiser, x, schedule, cond=cond, generator=generator)
+            out = simple_loss(denoiser, x, schedule, cond=cond, t=t, generator=generator)
         loss = (
             out.loss * edm_loss_weight(out.t).to(out.loss) if cfg.loss.kind == "edm" else out.loss
         )
+        if timestep_sampler is not None:
+            timestep_sampler.update(out.t, out.loss)
+            loss = loss * weights
         return loss.mean(), {k: float(v.detach().mean()) for k, v in out.terms.items()}
 
     return loss_fn
@@ -174,9 +204,11 @@ def main(argv: list[str] | None = None) -> int:
         )
         save_image_grid(out_dir / "samples.png", samples.numpy())
 
+    loss_aware = cfg.loss.timestep_sampler == "loss_aware"
+    sampler = LossSecondMomentResampler(schedule.num_steps) if loss_aware else None
     trainer = Trainer(
         model,
-        training_loss(cfg, schedule),
+        training_loss(cfg, schedule, sampler),
         dataset,
         cfg.trainer,
         cfg.exp_dir,

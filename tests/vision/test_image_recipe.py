@@ -1,6 +1,6 @@
 """recipes/image.py on a tiny IDX data set: every config's loss (simple, CFG label dropout,
-iDDPM hybrid, EDM, NCSN's DSM with annealed Langevin) trains a few steps, writes a sample
-grid and exports a bundle that samples."""
+iDDPM hybrid, iDDPM L_vlb with loss-aware t, EDM, NCSN's DSM with annealed Langevin) trains
+a few steps, writes a sample grid and exports a bundle that samples."""
 
 from __future__ import annotations
 
@@ -52,6 +52,7 @@ def images_npz(tmp_path_factory: pytest.TempPathFactory) -> Path:
         ("ddpm_cifar10", [], "mse"),
         ("cfg_cifar10", ["eval.guidance_scale=2.0"], "mse"),
         ("iddpm_cifar10", ["diffusion.num_steps=100"], "vlb"),
+        ("iddpm_nll_cifar10", ["diffusion.num_steps=100"], "vlb"),
         ("adm_cifar10", ["model.num_head_channels=8", "diffusion.num_steps=100"], "vlb"),
         ("edm_cifar10", ["eval.num_steps=3"], "mse"),
         (
