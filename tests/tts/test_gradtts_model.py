@@ -23,9 +23,7 @@ from diffmm.nn.relative_transformer import RelativeMultiHeadAttention
 
 pytestmark = pytest.mark.tts
 
-TINY = GradTTSConfig(
-    n_vocab=12,
-    n_feats=8,
+TINY_SIZES = dict(
     encoder_channels=16,
     encoder_hidden=32,
     encoder_layers=2,
@@ -36,6 +34,7 @@ TINY = GradTTSConfig(
     decoder_attention=[],
     decoder_scale_shift=True,
 )
+TINY = GradTTSConfig(n_vocab=12, n_feats=8, **TINY_SIZES)
 GRAD_TTS = DiffusionConfig(
     schedule="vp", beta_min=0.05, beta_max=20.0, t_min=1e-5, time_scale=1000.0,
     parameterization="score",

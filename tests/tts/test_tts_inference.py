@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 import torch
+from test_gradtts_model import GRAD_TTS, TINY_SIZES
 
 from diffmm.audio.mel import get_mel_preset
 from diffmm.cli.main import main
@@ -23,23 +24,7 @@ pytestmark = pytest.mark.tts
 
 PRESET = get_mel_preset("hifigan", sample_rate=16000)
 TABLE = english_symbol_table()
-TINY = dict(
-    n_vocab=len(TABLE),
-    n_feats=80,
-    encoder_channels=16,
-    encoder_hidden=32,
-    encoder_layers=1,
-    duration_channels=16,
-    decoder_channels=8,
-    decoder_channel_mult=[1, 2],
-    decoder_res_blocks=1,
-    decoder_attention=[],
-    decoder_scale_shift=True,
-)
-GRAD_TTS = DiffusionConfig(
-    schedule="vp", beta_min=0.05, beta_max=20.0, t_min=1e-5, time_scale=1000.0,
-    parameterization="score",
-)  # fmt: skip
+TINY = dict(TINY_SIZES, n_vocab=len(TABLE), n_feats=80, encoder_layers=1)
 FLOW = DiffusionConfig(schedule="flow", sigma_min=1e-4, time_scale=1000.0, parameterization="flow")
 
 
