@@ -38,6 +38,11 @@ COVERED = (
     (r"^egs/pedestrian/timegrad/run\.sh", "tests/timeseries/test_timegrad_egs.py", "run.sh"),
     (r"^egs/electricity/timegrad/run\.sh", "tests/timeseries/test_timegrad_egs.py", "--data-path"),
     (r"^torchrun .*diffmm\.cli\.main sample", "tests/vision/test_image_sampling.py", "torchrun"),
+    (
+        r"^torchrun .*recipes/image\.py .*data\.shards",
+        "tests/vision/test_image_shard_training.py",
+        "data.shards",
+    ),
     (r"--guidance-scale", "tests/vision/test_image_sampling.py", "--guidance-scale"),
     (r"--classifier-scale", "tests/vision/test_classifier_guidance.py", "--classifier-scale"),
     (r"--sampler-option", "tests/vision/test_image_sampling.py", "--sampler-option"),
@@ -76,6 +81,7 @@ PYTHON_COVERED = {
         "chunk_seconds",
     ),
     ("docs/images.md", "Python"): ("tests/vision/test_image_evaluation.py", "evaluate_images"),
+    ("docs/images.md", "Data"): ("tests/vision/test_lsun.py", "iter_lsun"),
     ("docs/tts.md", "Python"): ("tests/tts/test_tts_inference.py", "TextToMel.from_bundle"),
     ("docs/inverse.md", "Python API"): ("tests/vision/test_restore.py", "Restorer("),
     ("docs/pointcloud.md", "Python"): (
