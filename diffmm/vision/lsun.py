@@ -1,6 +1,6 @@
 """LSUN scene categories as released: one lmdb folder per category and split
 (``bedroom_train_lmdb/`` holding ``data.mdb``), each key an image id, each value the encoded
-image (WebP in the current release, JPEG in the first), of varying size.
+image (WebP as released; JPEG or any format PIL reads works too), of varying size.
 
 Images are brought to a square of ``resolution`` as ADM does for LSUN 256 (Dhariwal & Nichol
 2021, ``center_crop_arr`` in their code): box-filter halvings while the short side is at least
