@@ -268,7 +268,7 @@ def imputation_rows(
         yield task, name, f"CRPS {crps_at(np.stack(estimate)[None], truth, where):.2f}", 0, 0
     for method, sampler, steps in (
         ("replacement", "ddpm", None),
-        ("pigdm", "ddpm", None),
+        ("repaint", "ddpm", None),
         ("replacement", "ddim", 10),
     ):
         paths, nfe, sec = timed(
@@ -294,12 +294,15 @@ def series_rows(args: argparse.Namespace) -> Iterator[Row]:
     rng = np.random.default_rng(args.seed)
     scattered, block = [], []
     for h in histories:
+        # only entries whose value and seasonal-naive value (24 h back) are both known
+        scorable = h.observed.copy()
+        scorable[:, 24:] &= h.observed[:, :-24]
         hide = np.zeros_like(h.observed)
         hide[:, -context:] = rng.random((h.num_series, context)) < 0.3
-        scattered.append(hide & h.observed)
+        scattered.append(hide & scorable)
         hide = np.zeros_like(h.observed)
         hide[:2, -context // 2 - 4 : -context // 2 + 4] = True  # 8 h of series 0 and 1
-        block.append(hide & h.observed)
+        block.append(hide & scorable)
     yield from imputation_rows(predictor, histories, scattered, "imputation, 30% scattered", args)
     yield from imputation_rows(
         predictor, histories, block, "imputation, 8 h block of 2 series", args
@@ -309,13 +312,14 @@ def series_rows(args: argparse.Namespace) -> Iterator[Row]:
     task = "forecast of series 2-3 given 0-1"
     if windows.targets is None:
         return
-    future = np.stack([f.target[:, :horizon] for f in windows.targets[: args.num_windows]])
+    future = windows.targets[: args.num_windows, :horizon].transpose(0, 2, 1)  # (W, D, P)
     given = future.copy()
     given[:, 2:] = np.nan
     target = future.transpose(0, 2, 1)  # (W, P, D)
     where = np.zeros_like(target, dtype=bool)
-    where[..., 2:] = True
+    where[..., 2:] = np.isfinite(target[..., 2:])
     naive = np.stack([h.target[:, -24:][:, :horizon].T for h in histories])
+    where &= np.isfinite(naive)
     naive_crps = crps_at(naive[None], target, where)
     yield task, "seasonal naive (24 h back)", f"CRPS {naive_crps:.2f}", 0, 0
     for label, known in (("TimeGrad plain forecast", None), ("TimeGrad given series 0-1", given)):
