@@ -35,9 +35,11 @@ import json
 import os
 import platform
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import types
 from pathlib import Path
@@ -196,9 +198,11 @@ def memory(args: argparse.Namespace) -> list[str]:
         "| audio | dtype | chunking | peak MB above start | wall s | note |",
         "|---|---|---|---|---|---|",
     ]
+    scratch = Path(tempfile.mkdtemp(prefix="vocode_memory_"))
+    unchunked, chunked = str(scratch / "unchunked.npy"), str(scratch / "chunked.npy")
     cases = [
-        (10.0, "fp32", None, "unchunked.npy"),
-        (10.0, "fp32", 2.5, "chunked.npy"),
+        (10.0, "fp32", None, unchunked),
+        (10.0, "fp32", 2.5, chunked),
         (10.0, "bf16", None, ""),
         (60.0, "fp32", 0, ""),
         (60.0, "bf16", 0, ""),
@@ -212,8 +216,8 @@ def memory(args: argparse.Namespace) -> list[str]:
         out = subprocess.run(command, capture_output=True, text=True, check=True, env=env)
         result = json.loads(out.stdout.strip().splitlines()[-1])
         note = ""
-        if save == "chunked.npy":
-            diff = np.abs(np.load("chunked.npy") - np.load("unchunked.npy")).max()
+        if save == chunked:
+            diff = np.abs(np.load(chunked) - np.load(unchunked)).max()
             note = f"max abs diff from unchunked {diff:.1e}"
         chunking = {None: "none", 0: "default (10 s)"}.get(chunk, f"{chunk} s chunks")
         lines.append(
@@ -221,8 +225,7 @@ def memory(args: argparse.Namespace) -> list[str]:
             f"{result['seconds']:.1f} | {note} |"
         )
         print(lines[-1], flush=True)
-    for name in ("chunked.npy", "unchunked.npy"):
-        Path(name).unlink(missing_ok=True)
+    shutil.rmtree(scratch)
     return lines
 
 

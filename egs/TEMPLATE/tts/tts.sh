@@ -40,20 +40,7 @@ expdir=exp/${tag}
 decode_dir=${expdir}/decode_${eval_set}${sampler:+_${sampler}}${steps:+_${steps}steps}
 sets=$(echo "$train_set $valid_set $eval_set" | tr ' ' '\n' | sort -u | tr '\n' ' ')
 
-for data_stage in 0 1; do
-  if [ "${stage}" -le ${data_stage} ] && [ "${stop_stage}" -ge ${data_stage} ]; then
-    # shellcheck disable=SC2086
-    local/data.sh --stage ${data_stage} --stop-stage ${data_stage} ${sample_rate:+--sample-rate "$sample_rate"} $local_data_opts
-  fi
-done
-
-if [ "${stage}" -le 2 ] && [ "${stop_stage}" -ge 2 ]; then
-  log "Stage 2: log-mel features (hifigan preset${sample_rate:+ at ${sample_rate} Hz}) into dump/"
-  for set in $sets; do
-    python -m diffmm.audio.features dump --data-dir "data/${set}" --out-dir "dump/${set}" \
-      --preset hifigan ${sample_rate:+--mel sample_rate="$sample_rate"} --nj "$nj"
-  done
-fi
+. utils/speech_data_stages.sh
 
 if [ "${stage}" -le 4 ] && [ "${stop_stage}" -ge 4 ]; then
   log "Stage 4: phoneme tokens of data/*/text into dump/*/tokens (and the symbol table)"

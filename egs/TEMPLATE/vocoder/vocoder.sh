@@ -35,20 +35,7 @@ Stages: 0-1 local/data.sh (locate or build the corpus; Kaldi data dirs), 2 featu
 expdir=exp/${tag}
 decode_dir=${expdir}/decode_${eval_set}_${sampler}${steps:+_${steps}steps}
 
-for data_stage in 0 1; do
-  if [ "${stage}" -le ${data_stage} ] && [ "${stop_stage}" -ge ${data_stage} ]; then
-    # shellcheck disable=SC2086
-    local/data.sh --stage ${data_stage} --stop-stage ${data_stage} ${sample_rate:+--sample-rate "$sample_rate"} $local_data_opts
-  fi
-done
-
-if [ "${stage}" -le 2 ] && [ "${stop_stage}" -ge 2 ]; then
-  log "Stage 2: log-mel features (hifigan preset${sample_rate:+ at ${sample_rate} Hz}) into dump/"
-  for set in $sets; do
-    python -m diffmm.audio.features dump --data-dir "data/${set}" --out-dir "dump/${set}" \
-      --preset hifigan ${sample_rate:+--mel sample_rate="$sample_rate"} --nj "$nj"
-  done
-fi
+. utils/speech_data_stages.sh
 
 if [ "${stage}" -le 3 ] && [ "${stop_stage}" -ge 3 ]; then
   log "Stage 3: training-set statistics (mel mean/std, PriorGrad frame-energy range)"
