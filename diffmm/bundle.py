@@ -29,6 +29,7 @@ from safetensors.torch import load_file, load_model, save_file, save_model
 from torch import Tensor, nn
 
 from diffmm import __version__
+from diffmm.atomic import current_umask
 from diffmm.config import config_to_dict
 from diffmm.errors import DiffmmError
 from diffmm.models.registry import get_family
@@ -114,13 +115,6 @@ def export_bundle(
     else:
         os.replace(temp, path)
     return path
-
-
-def current_umask() -> int:
-    """The process's umask (reading it means setting it, so it is set straight back)."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
 
 
 def _share_modes(root: Path) -> None:

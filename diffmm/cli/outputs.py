@@ -10,19 +10,16 @@
   file that looks complete, and an existing file is replaced only by a whole new one.
 
 ``check_outputs`` applies the first three to ``(what, path)`` pairs (``what`` names the option
-or the input the file comes from in messages); ``output_folder`` checks a folder output.
+or the input the file comes from in messages); ``output_folder`` checks a folder output; ``atomic_path`` (``diffmm.atomic``) writes.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import tempfile
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from diffmm.bundle import current_umask
 from diffmm.errors import DiffmmError
 
 
@@ -83,22 +80,3 @@ def output_folder(path: str | Path, what: str = "-o") -> Path:
     if path.exists() and not path.is_dir():
         raise DiffmmError(f"{what} {path} exists and is not a folder")
     return path
-
-
-@contextmanager
-def atomic_path(path: str | Path) -> Iterator[Path]:
-    """A temporary path beside ``path`` (same suffix, so writers that choose the format by it
-    still do) that is renamed to ``path`` when the block ends without an error, and removed
-    otherwise."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
-    os.close(handle)
-    temporary = Path(name)
-    try:
-        yield temporary
-        # mkstemp makes 0600 files; give the output the mode a plain open() would
-        temporary.chmod(0o666 & ~current_umask())
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)

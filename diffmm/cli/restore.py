@@ -24,9 +24,10 @@ from pathlib import Path
 
 import numpy as np
 
+from diffmm.atomic import atomic_path
 from diffmm.audio.restoration import AUDIO_TASKS
 from diffmm.cli.options import check_writable
-from diffmm.cli.outputs import add_overwrite_option, atomic_path, check_outputs
+from diffmm.cli.outputs import add_overwrite_option, check_outputs
 from diffmm.diffusion.inverse import METHODS
 from diffmm.diffusion.samplers import SAMPLERS
 from diffmm.errors import DiffmmError

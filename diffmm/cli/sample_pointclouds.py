@@ -11,8 +11,9 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
+from diffmm.atomic import atomic_path
 from diffmm.bundle import Bundle
-from diffmm.cli.outputs import atomic_path, check_outputs
+from diffmm.cli.outputs import check_outputs
 from diffmm.errors import DiffmmError
 
 OUTPUT_SUFFIXES = (".npy", ".ply", ".png")

@@ -26,8 +26,9 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from diffmm.atomic import atomic_path
 from diffmm.cli.options import add_precision_option, check_writable
-from diffmm.cli.outputs import add_overwrite_option, atomic_path, check_outputs, output_folder
+from diffmm.cli.outputs import add_overwrite_option, check_outputs, output_folder
 from diffmm.diffusion.samplers import SAMPLERS
 from diffmm.errors import DiffmmError
 from diffmm.models.precision import check_precision

@@ -8,14 +8,13 @@ in either is an error rather than a number.
 
 from __future__ import annotations
 
-import os
-import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from diffmm.atomic import atomic_file
 from diffmm.errors import DiffmmError
 
 KEYS = ("mean", "cov", "count", "extractor", "dim")
@@ -53,9 +52,7 @@ class FeatureStatistics:
     def save(self, path: str | Path) -> Path:
         """Write the ``.npz`` atomically (a crash never leaves half a cache behind)."""
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".npz.tmp")
-        with os.fdopen(handle, "wb") as file:
+        with atomic_file(path) as file:
             np.savez(
                 file,
                 mean=self.mean,
@@ -64,7 +61,6 @@ class FeatureStatistics:
                 extractor=np.str_(self.extractor),
                 dim=np.int64(self.dim),
             )
-        os.replace(temporary, path)
         return path
 
     @classmethod

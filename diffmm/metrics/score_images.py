@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from diffmm.atomic import write_text_atomic
 from diffmm.errors import DiffmmError, run_entry_point
 from diffmm.metrics.feature_extractor import FeatureExtractor
 from diffmm.metrics.image_evaluation import extract, load_reference, score_features
@@ -83,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
         scores.update(memorisation(args, samples, features, reference, extractor, out))
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
-        (out / "scores.json").write_text(json.dumps(scores, indent=2) + "\n")
+        write_text_atomic(out / "scores.json", json.dumps(scores, indent=2) + "\n")
     print(json.dumps(scores, indent=2))
     return 0
 

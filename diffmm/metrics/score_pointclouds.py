@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from diffmm.atomic import write_text_atomic
 from diffmm.errors import DiffmmError, run_entry_point
 from diffmm.metrics.pointcloud_distances import (
     EMD_METHODS,
@@ -118,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
     if args.out_dir:
         out = Path(args.out_dir)
         out.mkdir(parents=True, exist_ok=True)
-        (out / "scores.json").write_text(json.dumps(scores, indent=2) + "\n")
+        write_text_atomic(out / "scores.json", json.dumps(scores, indent=2) + "\n")
     print(json.dumps(scores, indent=2))
     return 0
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from diffmm.atomic import write_text_atomic
 from diffmm.metrics import gaussian_mmd, sliced_wasserstein
 from diffmm.toy.plot import save_scatter
 
@@ -48,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     scores = score(samples, reference)
     out = Path(args.out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "scores.json").write_text(json.dumps(scores, indent=2) + "\n")
+    write_text_atomic(out / "scores.json", json.dumps(scores, indent=2) + "\n")
     save_scatter(out / "samples.png", samples, reference)
     print(json.dumps(scores, indent=2))
     return 0

@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from diffmm.atomic import write_text_atomic
 from diffmm.audio.datadir import DataDir, load_utterance, read_kaldi_map, read_segments
 from diffmm.audio.io import load_audio
 from diffmm.audio.mel import MEL_PRESETS
@@ -192,8 +193,8 @@ def score_utterances(
     }
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "scores.json").write_text(json.dumps(result, indent=2) + "\n")
-    (out_dir / "scores.md").write_text(markdown_table(per_utt, means))
+    write_text_atomic(out_dir / "scores.json", json.dumps(result, indent=2) + "\n")
+    write_text_atomic(out_dir / "scores.md", markdown_table(per_utt, means))
     if plotted:
         plot_spectrogram_pairs(
             plotted, out_dir / "spectrograms.png", frame_seconds=preset.hop_length / sample_rate

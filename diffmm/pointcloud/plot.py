@@ -10,7 +10,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
-from diffmm.pointcloud.point_sets import atomic_output
+from diffmm.atomic import atomic_file
 
 VIEWS = ((20, -60), (20, 30), (70, -90))  # (elevation, azimuth) in degrees
 
@@ -34,7 +34,7 @@ def save_cloud_views(path: str | Path, clouds: np.ndarray, max_clouds: int = 8) 
                 set_limits(centre[axis] - radius, centre[axis] + radius)
             ax.set_axis_off()
     fig.subplots_adjust(left=0, right=1, bottom=0, top=1, wspace=0, hspace=0)
-    with atomic_output(path) as file:
+    with atomic_file(path) as file:
         fig.savefig(file, format="png", dpi=80)
     plt.close(fig)
     return Path(path)

@@ -8,15 +8,12 @@ subsampled (with replacement only when it has fewer points than asked).
 
 from __future__ import annotations
 
-import os
-import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO
 
 import numpy as np
 
+from diffmm.atomic import atomic_file
 from diffmm.errors import DiffmmError
 from diffmm.pointcloud.binvox import binvox_surface_points
 from diffmm.pointcloud.meshes import MESH_SUFFIXES, import_trimesh, load_mesh, sample_surface
@@ -81,21 +78,6 @@ def load_shape(path: str | Path, num_points: int, rng: np.random.Generator) -> n
     return points[rng.choice(len(points), num_points, replace=replace)]
 
 
-@contextmanager
-def atomic_output(path: str | Path) -> Iterator[BinaryIO]:
-    """A binary file that appears at ``path`` only once fully written."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=path.suffix + ".tmp")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            yield file
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
 def write_ply(path: str | Path, points: np.ndarray) -> Path:
     """One cloud (N, 3) as a binary little-endian PLY of float vertices."""
     points = check_cloud(points, str(path))
@@ -104,14 +86,14 @@ def write_ply(path: str | Path, points: np.ndarray) -> Path:
         f"element vertex {len(points)}\n"
         "property float x\nproperty float y\nproperty float z\nend_header\n"
     )
-    with atomic_output(path) as file:
+    with atomic_file(path) as file:
         file.write(header.encode("ascii"))
         file.write(points.astype("<f4").tobytes())
     return Path(path)
 
 
 def write_npy(path: str | Path, array: np.ndarray) -> Path:
-    with atomic_output(path) as file:
+    with atomic_file(path) as file:
         np.save(file, array)
     return Path(path)
 

@@ -11,6 +11,8 @@ matplotlib.use("Agg")
 import matplotlib.image
 import numpy as np
 
+from diffmm.atomic import atomic_path
+
 
 def image_grid(images: np.ndarray, ncols: int | None = None, padding: int = 2) -> np.ndarray:
     """(N, C, H, W) images in [-1, 1] → one (rows·H, cols·W, 3) uint8 tile (grey images repeated)."""
@@ -33,6 +35,6 @@ def image_grid(images: np.ndarray, ncols: int | None = None, padding: int = 2) -
 
 def save_image_grid(path: str | Path, images: np.ndarray, ncols: int | None = None) -> Path:
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    matplotlib.image.imsave(path, image_grid(images, ncols))
+    with atomic_path(path) as temporary:
+        matplotlib.image.imsave(temporary, image_grid(images, ncols))
     return path

@@ -21,10 +21,10 @@ import torch
 import yaml
 from test_cli_messages import timegrad_bundle, toy_bundle
 
+from diffmm.atomic import atomic_path
 from diffmm.audio.mel import MelSpectrogram, get_mel_preset, log_mel_range
 from diffmm.bundle import export_bundle
 from diffmm.cli.main import main
-from diffmm.cli.outputs import atomic_path
 from diffmm.diffusion.config import DiffusionConfig
 from diffmm.models.diffwave import DiffWave, DiffWaveConfig
 from diffmm.models.toy import ToyMLP, ToyModelConfig
