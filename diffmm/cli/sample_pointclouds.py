@@ -29,6 +29,17 @@ def sample_point_clouds(args: argparse.Namespace, bundle: Bundle, sampler_option
         raise DiffmmError(
             f"point clouds are written as {', '.join(OUTPUT_SUFFIXES)}, got {output.name}"
         )
+    unused = [
+        option
+        for option, value in (
+            ("--class-label", args.class_label),
+            ("--guidance-scale", args.guidance_scale),
+            ("--classifier", args.classifier),
+        )
+        if value is not None
+    ]
+    if unused:
+        raise DiffmmError(f"{', '.join(unused)}: point-cloud bundles are not class-conditional")
     generator = PointCloudGenerator.from_bundle(bundle)
     generator.check_request(args.steps, args.spacing, args.num_points)
     inputs = None
@@ -51,6 +62,7 @@ def sample_point_clouds(args: argparse.Namespace, bundle: Bundle, sampler_option
             args.spacing,
             args.num_points,
             args.batch_size,
+            dtype=args.dtype,
             sampler_options=sampler_options,
             on_batch=bar.update,
         )

@@ -31,12 +31,14 @@ from diffmm.diffusion.per_sample_noise import PerSampleNoise
 from diffmm.diffusion.samplers import generate
 from diffmm.errors import DiffmmError
 from diffmm.models.pointcloud import PointCloudModel
+from diffmm.models.precision import inference_precision
 
 
 @dataclass
 class SamplingOptions:
     """How clouds are drawn: any engine sampler, its step count and grid, points per cloud
-    (default: the bundle's), batching, and a progress callback ``on_batch(n)``."""
+    (default: the bundle's), batching, the network's precision, and a progress callback
+    ``on_batch(n)``."""
 
     sampler: str = "ddpm"
     steps: int | None = None
@@ -44,6 +46,7 @@ class SamplingOptions:
     num_points: int | None = None
     batch_size: int = 64
     first_index: int = 0
+    dtype: str = "fp32"  # the network's precision (diffmm.models.precision)
     sampler_options: dict[str, Any] = field(default_factory=dict)
     on_batch: Callable[[int], None] | None = None
 
@@ -112,7 +115,7 @@ class PointCloudGenerator:
         noise, device, clouds = PerSampleNoise(seed, self.device), self.device, []
         first, points = options.first_index, options.num_points or self.num_points
         self.model.eval()
-        with torch.no_grad():
+        with torch.no_grad(), inference_precision(options.dtype, device):
             for start in range(first, first + count, options.batch_size):
                 indices = torch.arange(start, min(start + options.batch_size, first + count))
                 with noise.batch(indices):

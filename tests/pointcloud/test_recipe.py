@@ -86,7 +86,7 @@ def test_training_lowers_reconstruction_chamfer(trained):
     assert cd_trained < 0.7 * cd_untrained
 
 
-def test_sample_command_reconstructs_and_evaluates(trained, tmp_path: Path):
+def test_sample_command_reconstructs_and_evaluates(trained, tmp_path: Path, capsys):
     root, shapes = trained
     out = tmp_path / "recon.npy"
     args = [
@@ -101,6 +101,14 @@ def test_sample_command_reconstructs_and_evaluates(trained, tmp_path: Path):
     ]
     assert diffmm_main([*args, "--reconstruct", str(shapes)]) == 0
     assert np.load(out).shape == (6, 64, 3) and (tmp_path / "recon_views.png").is_file()
+    low = tmp_path / "recon_bf16.npy"
+    bf16 = [*args[:3], str(low), *args[4:], "--reconstruct", str(shapes), "--dtype", "bf16"]
+    assert diffmm_main(bf16) == 0
+    # the precision reaches the network: same noise, bf16 rounding, no blow-up
+    assert 0 < np.abs(np.load(low) - np.load(out)).max() < 0.5
+    labelled = [*args[:3], str(tmp_path / "labelled.npy"), *args[4:], "--class-label", "1"]
+    assert diffmm_main([*labelled, "--reconstruct", str(shapes)]) == 2
+    assert "not class-conditional" in capsys.readouterr().err
     assert diffmm_main(args) == 2  # an auto-encoder cannot generate without --reconstruct
     np.save(
         tmp_path / "ref.npy", normalize(load_clouds(shapes, num_points=64).clouds, "shape_unit")
