@@ -26,7 +26,7 @@ import numpy as np
 
 from diffmm.atomic import atomic_path
 from diffmm.audio.restoration import AUDIO_TASKS
-from diffmm.cli.options import check_writable
+from diffmm.cli.options import add_precision_option, check_writable
 from diffmm.cli.outputs import add_overwrite_option, check_outputs
 from diffmm.diffusion.inverse import METHODS
 from diffmm.diffusion.samplers import SAMPLERS
@@ -57,6 +57,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="cpu")
+    add_precision_option(parser)
     add_overwrite_option(parser)
     parser.set_defaults(run=run)
 
@@ -70,6 +71,7 @@ def solver_options(args: argparse.Namespace) -> dict:
         "jump_length": args.jump_length,
         "resamplings": args.resamplings,
         "seed": args.seed,
+        "dtype": args.dtype,
     }
 
 
@@ -189,6 +191,7 @@ def restore_series(args: argparse.Namespace) -> None:
         scale=args.scale,
         jump_length=args.jump_length,
         resamplings=args.resamplings,
+        dtype=args.dtype,
     )
     if args.task == "forecast-given":
         forecast = Forecast(

@@ -23,6 +23,7 @@ from diffmm.diffusion.inverse import METHODS, Measurement, solve_inverse
 from diffmm.diffusion.samplers import preferred_spacing
 from diffmm.errors import DiffmmError
 from diffmm.models.generation import DiffusionGenerator
+from diffmm.models.precision import inference_precision
 
 
 @dataclass
@@ -48,10 +49,12 @@ class Restorer:
         resamplings: int = 10,
         batch_size: int = 64,
         seed: int = 0,
+        dtype: str = "fp32",
         sampler_options: dict[str, Any] | None = None,
         on_batch: Callable[[int], None] | None = None,
     ) -> Tensor:
-        """Samples (N, *data_shape) float32 on the CPU for the N rows of ``measurement``."""
+        """Samples (N, *data_shape) float32 on the CPU for the N rows of ``measurement``;
+        ``dtype`` is the network's precision (``diffmm.models.precision``)."""
         if method not in METHODS:
             raise DiffmmError(f"unknown method {method!r}; known: {', '.join(METHODS)}")
         if self.generator.num_classes is not None:
@@ -74,19 +77,20 @@ class Restorer:
             part = Measurement(part.operator, part.y.to(device), part.noise_std)
             shape = (rows.stop - rows.start, *self.data_shape)
             x = grid.prior_scale * torch.randn(shape, generator=generator, device=device)
-            restored = solve_inverse(
-                denoiser,
-                x,
-                grid,
-                part,
-                method=method,
-                sampler=sampler,
-                generator=generator,
-                scale=scale,
-                jump_length=jump_length,
-                resamplings=resamplings,
-                **(sampler_options or {}),
-            )
+            with inference_precision(dtype, device):
+                restored = solve_inverse(
+                    denoiser,
+                    x,
+                    grid,
+                    part,
+                    method=method,
+                    sampler=sampler,
+                    generator=generator,
+                    scale=scale,
+                    jump_length=jump_length,
+                    resamplings=resamplings,
+                    **(sampler_options or {}),
+                )
             outputs.append(restored.detach().float().cpu())
             if on_batch is not None:
                 on_batch(shape[0])

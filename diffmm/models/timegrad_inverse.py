@@ -25,6 +25,7 @@ from diffmm.diffusion.inverse import MaskOperator, Measurement, solve_inverse
 from diffmm.diffusion.samplers import preferred_spacing
 from diffmm.diffusion.schedules.base import NoiseSchedule
 from diffmm.errors import DiffmmError
+from diffmm.models.precision import inference_precision
 from diffmm.models.timegrad import context_scale, observed_values, unwrap_timegrad
 from diffmm.models.timegrad_predictor import TimeGradPredictor
 from diffmm.models.timegrad_sampling import DEFAULT_NUM_SAMPLES
@@ -127,11 +128,13 @@ def restore_series(
     steps: int | None = None,
     spacing: str | None = None,
     seed: int = 0,
+    dtype: str = "fp32",
     **solver_options: Any,
 ) -> np.ndarray:
     """Paths (W, S, C + P, D) in data units: each history's last C steps with their missing
     values imputed, then ``prediction_length`` steps with ``known_future`` (W, D, P; NaN
-    unknown) kept. ``solver_options``: those of ``sample_paths_given``."""
+    unknown) kept. ``dtype``: the network's precision (``diffmm.models.precision``);
+    ``solver_options``: those of ``sample_paths_given``."""
     model = predictor.model
     device = next(model.parameters()).device
     batch = predictor.inference_batch(histories, prediction_length)
@@ -143,17 +146,18 @@ def restore_series(
                 f"{model.cfg.target_dim}, {prediction_length}), got {known_future.shape}"
             )
         future = torch.from_numpy(np.ascontiguousarray(known_future.transpose(0, 2, 1)))
-    paths = sample_paths_given(
-        model,
-        {key: value.to(device) for key, value in batch.items()},
-        build_schedule(predictor.diffusion),
-        build_denoiser(model, predictor.diffusion),
-        future_target=None if future is None else future.to(device),
-        num_samples=num_samples,
-        sampler=sampler,
-        num_steps=steps,
-        spacing=spacing,
-        generator=torch.Generator(device).manual_seed(seed),
-        **solver_options,
-    )
+    with inference_precision(dtype, device):
+        paths = sample_paths_given(
+            model,
+            {key: value.to(device) for key, value in batch.items()},
+            build_schedule(predictor.diffusion),
+            build_denoiser(model, predictor.diffusion),
+            future_target=None if future is None else future.to(device),
+            num_samples=num_samples,
+            sampler=sampler,
+            num_steps=steps,
+            spacing=spacing,
+            generator=torch.Generator(device).manual_seed(seed),
+            **solver_options,
+        )
     return paths.float().cpu().numpy()

@@ -82,3 +82,15 @@ def test_bad_image_input_is_a_one_line_error(files, capsys) -> None:
         assert main(["restore", bundle, *argv, "-o", out, *FAST]) == 2
         err = capsys.readouterr().err.strip()
         assert message in err and "\n" not in err, err
+
+
+def test_restore_dtype_reaches_the_network(files) -> None:
+    """bf16 changes the samples (same seed, same noise) but not the data-consistency of DDNM."""
+    restorer = Restorer(tiny_image_generator(num_classes=None, channels=3))
+    small = files["images"][:, ::2, ::2]
+    measurement = image_measurement("super-resolution", small, (3, 8, 8), factor=2)
+    fp32 = restorer.restore(measurement, method="ddnm", steps=4)
+    bf16 = restorer.restore(measurement, method="ddnm", steps=4, dtype="bf16")
+    assert 0 < float((fp32 - bf16).abs().max()) < 0.5
+    expected = uint8_to_signed(torch.from_numpy(small)).permute(0, 3, 1, 2)
+    torch.testing.assert_close(BlockAverageOperator(2)(bf16), expected, atol=1e-5, rtol=0)
