@@ -184,14 +184,7 @@ def restore_series(args: argparse.Namespace) -> None:
         horizon,
         known_future=known_future,
         num_samples=args.num_samples,
-        method=args.method,
-        sampler=args.sampler,
-        steps=args.steps,
-        seed=args.seed,
-        scale=args.scale,
-        jump_length=args.jump_length,
-        resamplings=args.resamplings,
-        dtype=args.dtype,
+        **solver_options(args),
     )
     if args.task == "forecast-given":
         forecast = Forecast(
