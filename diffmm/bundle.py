@@ -1,7 +1,9 @@
 """Model bundles: a directory holding everything inference needs, and nothing pickled.
 
-    <bundle>/config.yaml          family, diffmm_version and the config the family builds from
-    <bundle>/model.safetensors    network weights (the EMA weights, as exported)
+    <bundle>/config.yaml          family, diffmm_version, an optional provenance (the command
+                                  that trained it, its stated scores) and the family's config
+    <bundle>/model.safetensors    network weights (the EMA weights, as exported; fp32, or fp16
+                                  for shipping: they are cast back to the model's dtype on load)
     <bundle>/extras.safetensors   named tensors: prior statistics, noise schedules, scalers...
     <bundle>/<name>               extra files (symbol tables, mel presets...)
 
@@ -17,6 +19,7 @@ of a schema sit side by side.
 
 from __future__ import annotations
 
+import copy
 import os
 import shutil
 from dataclasses import dataclass, field
@@ -37,7 +40,7 @@ from diffmm.models.registry import get_family
 CONFIG_FILE = "config.yaml"
 MODEL_FILE = "model.safetensors"
 EXTRAS_FILE = "extras.safetensors"
-_RESERVED_KEYS = ("family", "diffmm_version")
+_RESERVED_KEYS = ("family", "diffmm_version", "provenance")
 # the command that runs a family's bundles, named when a bundle is given to another command
 COMMAND_FOR_FAMILY = {
     "priorgrad": "diffmm vocode",
@@ -55,6 +58,8 @@ class Bundle:
     model: nn.Module
     tensors: dict[str, Tensor] = field(default_factory=dict)
     diffmm_version: str | None = None
+    # where the weights came from: {"command": the training command, "scores": {...}}
+    provenance: dict[str, Any] | None = None
 
     def file(self, name: str) -> Path:
         """Path of an extra file shipped in the bundle."""
@@ -72,12 +77,17 @@ def export_bundle(
     model: nn.Module,
     tensors: dict[str, Tensor] | None = None,
     files: dict[str, str | Path] | None = None,
+    weights_dtype: torch.dtype | None = None,
+    provenance: dict[str, Any] | None = None,
 ) -> Path:
     """Write a bundle at ``path`` (replacing any bundle there); returns ``path``.
 
     The bundle is assembled in a temporary sibling directory and renamed into place, so
     ``path`` never holds half a bundle. ``config`` (a dict or a config dataclass) must be
-    YAML-safe and must be what the family's builder expects.
+    YAML-safe and must be what the family's builder expects. ``weights_dtype`` (e.g.
+    ``torch.float16``) stores the parameters in that dtype to halve a shipped bundle; buffers
+    (schedules, statistics) keep theirs, since their precision matters more than their size.
+    ``provenance`` (YAML-safe) records how the weights were made.
     """
     path = Path(path)
     config = config_to_dict(config)
@@ -94,9 +104,13 @@ def export_bundle(
     temp = path.with_name(f".tmp-{path.name}-{os.getpid()}")
     shutil.rmtree(temp, ignore_errors=True)
     temp.mkdir(parents=True)
-    header = {"family": family, "diffmm_version": __version__}
+    header: dict[str, Any] = {"family": family, "diffmm_version": __version__}
+    if provenance is not None:
+        header["provenance"] = provenance
     (temp / CONFIG_FILE).write_text(yaml.safe_dump({**header, **config}, sort_keys=False))
-    save_model(model, str(temp / MODEL_FILE), force_contiguous=True)
+    save_model(
+        _with_parameter_dtype(model, weights_dtype), str(temp / MODEL_FILE), force_contiguous=True
+    )
     extras = {name: t.detach().cpu().contiguous() for name, t in (tensors or {}).items()}
     save_file(extras, str(temp / EXTRAS_FILE))
     for name, source in files.items():
@@ -115,6 +129,41 @@ def export_bundle(
     else:
         os.replace(temp, path)
     return path
+
+
+def copy_bundle(
+    source: str | Path,
+    path: str | Path,
+    *,
+    weights_dtype: torch.dtype | None = None,
+    provenance: dict[str, Any] | None = None,
+) -> Path:
+    """Write the bundle at ``source`` again at ``path``, its weights in ``weights_dtype`` and with
+    ``provenance`` (replacing any it had); its tensors and extra files come along unchanged."""
+    bundle = load(source)
+    reserved = {CONFIG_FILE, MODEL_FILE, EXTRAS_FILE}
+    files = {entry.name: entry for entry in bundle.path.iterdir() if entry.name not in reserved}
+    return export_bundle(
+        path,
+        family=bundle.family,
+        config=bundle.config,
+        model=bundle.model,
+        tensors=bundle.tensors,
+        files=files,
+        weights_dtype=weights_dtype,
+        provenance=provenance if provenance is not None else bundle.provenance,
+    )
+
+
+def _with_parameter_dtype(model: nn.Module, dtype: torch.dtype | None) -> nn.Module:
+    """``model`` itself, or a copy whose floating-point parameters are in ``dtype``."""
+    if dtype is None:
+        return model
+    cast = copy.deepcopy(model)
+    for parameter in cast.parameters():
+        if parameter.is_floating_point():
+            parameter.data = parameter.data.to(dtype)
+    return cast
 
 
 def _share_modes(root: Path) -> None:
@@ -150,6 +199,7 @@ def load(
     raw = _read_config(path)
     family = raw.pop("family")
     version = raw.pop("diffmm_version", None)
+    provenance = raw.pop("provenance", None)
     if expected_family is not None and family != expected_family:
         raise DiffmmError(f"bundle {path} is a '{family}' model, expected '{expected_family}'")
     build_model = get_family(family)
@@ -179,7 +229,7 @@ def load(
     except Exception as err:
         raise DiffmmError(f"cannot read {extras}: {err}") from err
     model = model.to(device).eval()
-    return Bundle(path, family, raw, model, tensors, version)
+    return Bundle(path, family, raw, model, tensors, version, provenance)
 
 
 def open_bundle(

@@ -56,6 +56,11 @@ def describe_bundle(path: str) -> list[str]:
         lines.append(
             f"  tensor {name}: {tuple(tensor.shape)} {str(tensor.dtype).replace('torch.', '')}"
         )
+    provenance = bundle.provenance or {}
+    if "command" in provenance:
+        lines.append(f"  trained by: {provenance['command']}")
+    for name, value in (provenance.get("scores") or {}).items():
+        lines.append(f"  stated score {name}: {value}")
     return lines
 
 

@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 import torch
 import yaml
+from safetensors import safe_open
 from torch import nn
 
 import diffmm
-from diffmm.bundle import export_bundle, load
+from diffmm.bundle import copy_bundle, export_bundle, load
 from diffmm.errors import DiffmmError
 from diffmm.models import get_family, known_families, register_family
 
@@ -154,3 +155,54 @@ def test_every_bundle_file_gets_the_umask_mode(tmp_path: Path, umask: int) -> No
     assert set(modes) == {"config.yaml", "model.safetensors", "extras.safetensors", "symbols.txt"}
     assert set(modes.values()) == {0o666 & ~umask}, {k: oct(v) for k, v in modes.items()}
     assert stat.S_IMODE(path.stat().st_mode) == 0o777 & ~umask
+
+
+def test_fp16_weights_halve_the_file_and_load_back_as_fp32(tmp_path: Path) -> None:
+    full, model = exported(tmp_path / "fp32")
+    half = copy_bundle(full, tmp_path / "fp16", weights_dtype=torch.float16)
+    with safe_open(str(half / "model.safetensors"), "pt") as stored:
+        dtypes = {name: stored.get_tensor(name).dtype for name in stored.keys()}
+    assert dtypes["inp.weight"] == dtypes["out.bias"] == torch.float16
+    assert dtypes["norm.running_mean"] == torch.float32
+    loaded = load(half).model
+    for name, parameter in loaded.named_parameters():
+        assert parameter.dtype == torch.float32
+        expected = dict(model.named_parameters())[name].detach().half().float()
+        assert torch.equal(parameter, expected), name
+    assert loaded.tied.weight is loaded.inp.weight
+    # buffers keep full precision: uniform(0, 1) draws are not representable in fp16
+    assert torch.equal(loaded.norm.running_mean, model.norm.running_mean)
+    assert not torch.equal(model.norm.running_mean.half().float(), model.norm.running_mean)
+
+
+def test_provenance_round_trips_and_copy_keeps_tensors_and_files(tmp_path: Path) -> None:
+    note = tmp_path / "README.txt"
+    note.write_text("card")
+    provenance = {"command": "egs/x/run.sh --stage 3", "scores": {"mel_l1": 1.25}}
+    path, _ = exported(
+        tmp_path / "a", tensors={"mu": torch.arange(3.0)}, files={"README.txt": note}
+    )
+    assert load(path).provenance is None
+    copied = load(copy_bundle(path, tmp_path / "b", provenance=provenance))
+    assert copied.provenance == provenance
+    assert "provenance" not in copied.config
+    assert torch.equal(copied.tensors["mu"], torch.arange(3.0))
+    assert (copied.path / "README.txt").read_text() == "card"
+    again = load(copy_bundle(copied.path, tmp_path / "c", weights_dtype=torch.float16))
+    assert again.provenance == provenance  # kept when not replaced
+    with pytest.raises(ValueError, match="reserved key 'provenance'"):
+        export_bundle(
+            tmp_path / "d",
+            family="test-mlp",
+            config={"width": 3, "hidden": 5, "provenance": {}},
+            model=TiedMLP(3, 5),
+        )
+
+
+def test_info_names_the_training_command_and_stated_scores(tmp_path: Path) -> None:
+    from diffmm.cli.info import describe_bundle
+
+    path, _ = exported(tmp_path, provenance={"command": "run.sh --stage 3", "scores": {"fid": 9.5}})
+    lines = describe_bundle(str(path))
+    assert "  trained by: run.sh --stage 3" in lines
+    assert "  stated score fid: 9.5" in lines
