@@ -32,6 +32,7 @@ from diffmm.models.gradtts.alignment import (
     frame_log_likelihood,
 )
 from diffmm.models.gradtts.decoder import UNetMelDecoder, WaveNetMelDecoder
+from diffmm.models.gradtts.grad_unet import GradUNetMelDecoder
 from diffmm.models.gradtts.losses import cut_segments, duration_loss, prior_loss, random_segments
 from diffmm.models.gradtts.phoneme_prior import PhonemePrior
 from diffmm.models.gradtts.text_encoder import TextEncoder, sequence_mask
@@ -54,9 +55,11 @@ class GradTTSConfig:
     window: int = 4  # relative attention window
     prenet_layers: int = 3
     duration_channels: int = 256
-    decoder: Literal["unet", "wavenet"] = "unet"  # wavenet: PriorGrad-AM's decoder
+    # unet: the toolkit's UNetModel; grad_unet: Grad-TTS's own (the paper's 14.8M model);
+    # wavenet: PriorGrad-AM's decoder
+    decoder: Literal["unet", "grad_unet", "wavenet"] = "unet"
     decoder_channels: int = 64
-    decoder_channel_mult: list[int] = field(default_factory=lambda: [1, 2, 4])  # unet
+    decoder_channel_mult: list[int] = field(default_factory=lambda: [1, 2, 4])  # (grad_)unet
     decoder_res_blocks: int = 2  # unet
     decoder_attention: list[int] = field(default_factory=lambda: [4])  # unet: downsampling factors
     # unet: the time embedding scales and shifts the normalised activations; narrow decoders
@@ -101,12 +104,14 @@ class GradTTS(nn.Module):
                 tuple(cfg.decoder_attention),
                 cfg.decoder_scale_shift,
             )
+        elif cfg.decoder == "grad_unet":
+            self.decoder = GradUNetMelDecoder(cfg.decoder_channels, tuple(cfg.decoder_channel_mult))
         elif cfg.decoder == "wavenet":
             self.decoder = WaveNetMelDecoder(
                 cfg.n_feats, cfg.decoder_channels, cfg.decoder_layers, cfg.decoder_dilation_cycle
             )
         else:
-            raise ValueError(f"unknown decoder {cfg.decoder!r}; known: unet, wavenet")
+            raise ValueError(f"unknown decoder {cfg.decoder!r}; known: unet, grad_unet, wavenet")
 
     def align(self, mu: Tensor, mel: Tensor, text_mask: Tensor, mel_mask: Tensor) -> Tensor:
         """MAS under N(y_j; μ̃_i, I): the hard alignment (B, T_text, T_mel)."""
