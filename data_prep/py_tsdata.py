@@ -36,36 +36,8 @@ import numpy as np
 import pandas as pd
 
 from diffmm.timeseries import MultivariateSeries
+from diffmm.timeseries.fpp3 import aus_retail_table, pedestrian_table
 from diffmm.timeseries.tables import table_to_series
-
-
-def pedestrian_table() -> pd.DataFrame:
-    """Long table (item_id, timestamp, value) of the four sensors, local time."""
-    from tsdata import fpp3
-
-    raw = fpp3.pedestrian
-    hours = pd.to_timedelta(raw["Time"], unit="h")
-    return pd.DataFrame(
-        {
-            "item_id": raw["Sensor"],
-            "timestamp": pd.to_datetime(raw["Date"]) + hours,
-            "value": raw["Count"],
-        }
-    )
-
-
-def aus_retail_table() -> pd.DataFrame:
-    """Long table (item_id = ABS series id, timestamp = month, value = turnover $m)."""
-    from tsdata import fpp3
-
-    raw = fpp3.aus_retail
-    return pd.DataFrame(
-        {
-            "item_id": raw["Series ID"],
-            "timestamp": pd.to_datetime(raw["Month"], format="%Y %b"),
-            "value": raw["Turnover"],
-        }
-    )
 
 
 @dataclass(frozen=True)
