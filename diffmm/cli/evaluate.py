@@ -1,12 +1,15 @@
 """``diffmm evaluate images``: FID, IS and precision/recall of a samples file
 (``diffmm.metrics.score_images``); ``diffmm evaluate pointclouds``: CD, EMD, MMD, COV, 1-NNA
-and JSD of point clouds (``diffmm.metrics.score_pointclouds``)."""
+and JSD of point clouds (``diffmm.metrics.score_pointclouds``); ``diffmm evaluate speech``:
+MCD, log-F0 RMSE, duration error, DNSMOS and WER of generated speech against references
+(``diffmm.metrics.score_speech``); ``diffmm evaluate forecast``: CRPS-sum and the other
+forecast metrics of sample paths (``diffmm.metrics.score_forecast``)."""
 
 from __future__ import annotations
 
 import argparse
 
-from diffmm.metrics import score_images, score_pointclouds
+from diffmm.metrics import score_forecast, score_images, score_pointclouds, score_speech
 
 # KIND → (its scorer module: add_arguments(parser) and run(args), one-line help)
 KINDS = {
@@ -15,6 +18,11 @@ KINDS = {
         score_pointclouds,
         "CD/EMD (auto-encoding) or MMD, COV, 1-NNA, JSD (generation) of point clouds",
     ),
+    "speech": (
+        score_speech,
+        "MCD, log-F0 RMSE, duration error, DNSMOS, WER of generated speech vs references",
+    ),
+    "forecast": (score_forecast, "CRPS-sum, CRPS, ND, NRMSE, energy score of forecast paths"),
 }
 
 

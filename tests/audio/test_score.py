@@ -63,8 +63,11 @@ def test_scorer_writes_json_table_and_png(tmp_path, recording):
     assert set(result["utterances"]) == set(UTTS)
     for k, utt in enumerate(UTTS):
         entry = result["utterances"][utt]
-        assert set(entry) == {*METRICS, "length_difference_samples"}
+        assert set(entry) == {*METRICS, "duration_error", "length_difference_samples", "plot"}
         assert entry["length_difference_samples"] == -50 * k
+        reference_length = len(recording[k * CHUNK : (k + 1) * CHUNK])
+        assert entry["duration_error"] == pytest.approx(50 * k / reference_length, rel=1e-12)
+        assert png_size(out / entry["plot"]) == (260, 1200)  # one pair per utterance
         assert all(math.isfinite(entry[name]) for name in METRICS)
     for name in METRICS:
         per_utt = [result["utterances"][utt][name] for utt in UTTS]
