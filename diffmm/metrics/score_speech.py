@@ -35,6 +35,7 @@ import argparse
 import json
 import math
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -323,16 +324,38 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--f0-method", default="dio", choices=F0_METHODS)
     parser.add_argument("--mcd-align", default="dtw", choices=ALIGNMENTS)
     parser.add_argument("--plot-utterances", type=int, default=4, help="rows of spectrograms.png")
+    parser.add_argument(
+        "--extras-if-installed",
+        action="store_true",
+        help="skip --dnsmos/--wer with a warning when their packages are missing (egs stage 7)",
+    )
     add_overwrite_option(parser)
+
+
+def installed(requested: bool, check: Callable[[], None], if_installed: bool) -> bool:
+    """Is a requested optional metric to run? Missing packages: an error, or with
+    ``if_installed`` a one-line warning and the metric left out."""
+    if not requested:
+        return False
+    try:
+        check()
+    except DiffmmError as error:
+        if not if_installed:
+            raise
+        warnings.warn(f"skipped: {error}", stacklevel=2)
+        return False
+    return True
 
 
 def run(args: argparse.Namespace) -> int:
     if args.wer and not args.text:
         raise DiffmmError("--wer needs --text (a Kaldi text file: <utt> words...)")
+    wer = installed(args.wer, check_recogniser_installed, args.extras_if_installed)
+    dnsmos = installed(args.dnsmos, check_dnsmos_installed, args.extras_if_installed)
     references = directory_loaders(args.ref_dir) if args.ref_dir else scp_loaders(args.ref_scp)
     generated = audio_files(args.gen_dir)
     texts = None
-    if args.wer:
+    if wer:
         if not Path(args.text).is_file():
             raise DiffmmError(f"--text {args.text} does not exist")
         texts = read_kaldi_map(args.text)
@@ -358,7 +381,7 @@ def run(args: argparse.Namespace) -> int:
         plot_utterances=args.plot_utterances,
         texts=texts,
         durations=read_reference_durations(args.durations) if args.durations else None,
-        dnsmos=args.dnsmos,
+        dnsmos=dnsmos,
     )
     print((out / "scores.md").read_text(), end="")
     if "corpus_wer" in result and result["corpus_wer"]["wer"] is not None:

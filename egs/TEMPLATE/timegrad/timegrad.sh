@@ -73,8 +73,8 @@ fi
 
 if [ "${stage}" -le 7 ] && [ "${stop_stage}" -ge 7 ]; then
   log "Stage 7: scoring against the test windows${paper_crps_sum:+ (CRPS-sum in the TimeGrad paper: ${paper_crps_sum})}"
-  python -m diffmm.metrics.score_forecast --samples "${decode_dir}/samples.npy" --data "data/$dataset" \
-    --out-dir "${decode_dir}" --title "${tag}"
+  diffmm evaluate forecast --samples "${decode_dir}/samples.npy" --data "data/$dataset" \
+    -o "${decode_dir}" --title "${tag}"
 fi
 
 if [ "${stage}" -le 8 ] && [ "${stop_stage}" -ge 8 ]; then

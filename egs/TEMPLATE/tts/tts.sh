@@ -84,8 +84,10 @@ fi
 
 if [ "${stage}" -le 7 ] && [ "${stop_stage}" -ge 7 ]; then
   log "Stage 7: scoring against data/${eval_set} (${decode_dir}/scores.md, acoustic.json)"
-  python -m diffmm.metrics.score_speech --ref-scp "data/${eval_set}/wav.scp" --gen-dir "${decode_dir}/wav" \
-    --out-dir "${decode_dir}"
+  # DNSMOS and the recogniser's WER where their packages are installed (diffmm[speech-eval])
+  diffmm evaluate speech --ref-scp "data/${eval_set}/wav.scp" --gen-dir "${decode_dir}/wav" \
+    -o "${decode_dir}" --dnsmos --wer --text "data/${eval_set}/text" --extras-if-installed \
+    --overwrite
   python -m diffmm.models.gradtts.evaluation --acoustic "${expdir}/bundle" \
     --tokens "dump/${eval_set}/tokens" --feats-scp "dump/${eval_set}/feats.scp" \
     ${sampler:+--sampler "$sampler"} ${steps:+--steps "$steps"} --out "${decode_dir}/acoustic.json"

@@ -62,8 +62,11 @@ fi
 
 if [ "${stage}" -le 7 ] && [ "${stop_stage}" -ge 7 ]; then
   log "Stage 7: scoring against data/${eval_set} (${decode_dir}/scores.md)"
-  python -m diffmm.metrics.score_speech --ref-scp "data/${eval_set}/wav.scp" --gen-dir "${decode_dir}/wav" \
-    --out-dir "${decode_dir}"
+  # DNSMOS, and the recogniser's WER where the set has a text, if their packages are installed
+  text=data/${eval_set}/text
+  [ -f "$text" ] || text=
+  diffmm evaluate speech --ref-scp "data/${eval_set}/wav.scp" --gen-dir "${decode_dir}/wav" \
+    -o "${decode_dir}" --dnsmos ${text:+--wer --text "$text"} --extras-if-installed --overwrite
   cat "${decode_dir}/scores.md"
 fi
 
