@@ -10,10 +10,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from diffmm.cli import evaluate, forecast, info, restore, sample, tts, vocode
+from diffmm.cli import demo, evaluate, forecast, info, restore, sample, tts, vocode
 from diffmm.errors import run_entry_point
 
-COMMANDS = (info, sample, evaluate, vocode, tts, forecast, restore)
+COMMANDS = (info, sample, evaluate, vocode, tts, forecast, restore, demo)
 
 
 def build_parser() -> argparse.ArgumentParser:
