@@ -4,6 +4,10 @@
 # Override the torch requirement with TORCH_SPEC (e.g. a CUDA wheel index on a GPU machine).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Debian's chromium renders the demo's report in its test (which skips without it)
+if ! command -v chromium >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+  (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) || echo "chromium unavailable: the report-rendering test will skip"
+fi
 python=${PYTHON:-python3}
 torch_spec=${TORCH_SPEC:-torch==2.13.0}
 [ -x .venv/bin/python ] || "$python" -m venv .venv

@@ -57,10 +57,17 @@ def number(value: Any) -> str:
     return f"{value:.4g}" if math.isfinite(value) else str(value)
 
 
+def score_key(name: str) -> str:
+    """A score's name as keys are compared: ``CRPS-sum`` (GluonTS's) is ``crps_sum``."""
+    return name.lower().replace("-", "_").replace(" ", "_")
+
+
 def stated_scores(result: PartResult) -> dict[str, Any]:
-    """The scores the part's own model (its first bundle) was stated with, by key; the other
-    bundles' (the vocoder of ``tts``, the classifier of ``images``) are listed under the part."""
-    return dict((result.bundles[0].provenance or {}).get("scores") or {})
+    """The scores the part's own model (its first bundle) was stated with, by ``score_key``;
+    the other bundles' (the vocoder of ``tts``, the classifier of ``images``) are listed under
+    the part."""
+    stated = (result.bundles[0].provenance or {}).get("scores") or {}
+    return {score_key(str(key)): value for key, value in stated.items()}
 
 
 def score_table(results: Sequence[PartResult]) -> str:

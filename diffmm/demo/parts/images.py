@@ -94,10 +94,9 @@ def run(context: DemoContext) -> PartResult:
             Score(
                 "class_accuracy",
                 "classifier accuracy on the intended classes ↑",
-                100.0 * float((predicted == intended).mean()),
-                "%",
+                float((predicted == intended).mean()),
             ),
-            Score("images_per_second", "sampling speed ↑", len(images) / seconds, "images/s"),
+            Score("images_per_s", "sampling speed ↑", len(images) / seconds, "images/s"),
         ],
         media=[Media("image", "one row per class", grid)],
     )
