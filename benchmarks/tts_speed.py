@@ -3,8 +3,8 @@
     python benchmarks/tts_speed.py [--threads 2] [--repeats 3] [--out FILE.md]
 
 Networks are the ``ljspeech`` (Grad-TTS) and ``ljspeech_flow`` (flow-matching decoder) configs
-with random weights (speed does not depend on training; the decoder's zero-initialised output
-conv is redrawn). Each token gets 5 frames (teacher-forced durations), so every repeat makes
+with random weights (speed does not depend on training; a guided-diffusion U-Net's
+zero-initialised output conv is redrawn, Grad-TTS's own U-Net has none). Each token gets 5 frames (teacher-forced durations), so every repeat makes
 the same mel: the benchmark sentence below at 22.05 kHz, hop 256. Rows: Grad-TTS at 10 Euler
 steps, flow matching at 2, 4 and 10 Euler steps, and end to end (text → mel → waveform) with
 Grad-TTS at 10 steps and DiffWave BASE (30 × 64, random weights) at its 6-step fast schedule.
@@ -55,7 +55,8 @@ def build(config_name: str):
     cfg.model.n_vocab = len(table)
     torch.manual_seed(0)
     model = GradTTS(cfg.model).eval()
-    torch.nn.init.normal_(model.decoder.unet.out[-1].weight, std=1e-3)
+    if hasattr(model.decoder, "unet"):  # decoder: unet
+        torch.nn.init.normal_(model.decoder.unet.out[-1].weight, std=1e-3)
     return TextToMel(
         model, cfg.diffusion, get_mel_preset("hifigan"), table, True, None, cfg.sampling
     )
