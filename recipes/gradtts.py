@@ -8,6 +8,8 @@ experiment directory), scores held-out utterances at each validation (mel L1 wit
 teacher-forced durations, duration errors) and exports a ``gradtts`` bundle to
 ``<exp_dir>/bundle``. ``diffusion.schedule: flow`` with ``parameterization: flow`` trains the
 Matcha-TTS decoder; ``prior: phoneme`` PriorGrad-AM from ``data.phoneme_stats``.
+``data.train_utt2spk`` (and ``data.valid_utt2spk``) naming two or more speakers train the
+multi-speaker model, its speaker list stored in the bundle.
 """
 
 from __future__ import annotations
@@ -22,9 +24,9 @@ from accelerate.utils import set_seed
 from diffmm.audio.mel import get_mel_preset
 from diffmm.config import config_from_command_line, config_to_dict
 from diffmm.diffusion.config import DiffusionConfig, build_schedule
-from diffmm.errors import run_entry_point
+from diffmm.errors import DiffmmError, run_entry_point
 from diffmm.models.gradtts import DecoderSetup, GradTTS, GradTTSConfig, PhonemePrior
-from diffmm.models.gradtts.data import TextMelDataset, pad_text_mel
+from diffmm.models.gradtts.data import TextMelDataset, pad_text_mel, speaker_list
 from diffmm.models.gradtts.evaluation import heldout_scores
 from diffmm.models.gradtts.synthesizer import SamplingDefaults, TextToMel
 from diffmm.text.frontend import english_symbol_table
@@ -39,6 +41,8 @@ class DataConfig:
     valid_feats: str = "dump/valid/feats.scp"
     phoneme_stats: str = "dump/train/phoneme_stats.safetensors"  # prior: phoneme
     add_blank: bool = True  # Grad-TTS intersperses a blank symbol
+    train_utt2spk: str = ""  # a Kaldi utt2spk: 2+ speakers make a multi-speaker model
+    valid_utt2spk: str = ""  # the held-out set's (needed with a multi-speaker train_utt2spk)
 
 
 @dataclass
@@ -75,8 +79,20 @@ def main(argv: list[str] | None = None) -> int:
     table = english_symbol_table()
     cfg.model.n_vocab, cfg.model.n_feats = len(table), preset.n_mels
     data = cfg.data
-    train_set = TextMelDataset(data.train_tokens, data.train_feats, preset, table, data.add_blank)
-    valid_set = TextMelDataset(data.valid_tokens, data.valid_feats, preset, table, data.add_blank)
+    speakers = speaker_list(data.train_utt2spk) if data.train_utt2spk else None
+    speakers = speakers if speakers and len(speakers) > 1 else None  # one: single-speaker
+    cfg.model.n_speakers = len(speakers) if speakers else 1
+    if speakers and not data.valid_utt2spk:
+        raise DiffmmError("a multi-speaker data.train_utt2spk needs data.valid_utt2spk too")
+    train_set, valid_set = (
+        TextMelDataset(
+            tokens, feats, preset, table, data.add_blank, utt2spk if speakers else None, speakers
+        )
+        for tokens, feats, utt2spk in (
+            (data.train_tokens, data.train_feats, data.train_utt2spk),
+            (data.valid_tokens, data.valid_feats, data.valid_utt2spk),
+        )
+    )
     valid_items = valid_set.items[: cfg.eval.num_utterances]
     phoneme_prior = PhonemePrior.load(data.phoneme_stats) if cfg.prior == "phoneme" else None
     setup = DecoderSetup(
@@ -85,11 +101,12 @@ def main(argv: list[str] | None = None) -> int:
 
     def inference(net: GradTTS) -> TextToMel:
         return TextToMel(
-            net, cfg.diffusion, preset, table, data.add_blank, phoneme_prior, cfg.sampling
+            net, cfg.diffusion, preset, table, data.add_blank, phoneme_prior, cfg.sampling, speakers
         )
 
     def loss_fn(net, batch, generator):
-        losses = net(*batch, setup, generator)
+        speaker_ids = batch[4] if len(batch) == 5 else None  # a multi-speaker batch
+        losses = net(*batch[:4], setup, generator, speakers=speaker_ids)
         return sum(losses.values()), {name: float(value.detach()) for name, value in losses.items()}
 
     set_seed(cfg.trainer.seed)  # the initial weights: one config, one run

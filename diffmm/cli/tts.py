@@ -6,7 +6,8 @@ One wav per utterance (``--text``: ``utt0001.wav``; ``--text-file``: one per non
 ``<file stem>_<line>.wav``, or named by the line's first field with ``--ids``, as in a Kaldi
 ``text`` file). Without ``--vocoder`` the waveform comes from Griffin–Lim, so the command
 always produces audio; ``--mel-only`` writes the (n_mels, frames) mels as .npy instead. The
-vocoder's mel preset must be the acoustic model's. Prints the real-time factor of each part.
+vocoder's mel preset must be the acoustic model's. ``--speaker NAME`` picks a multi-speaker
+model's voice (default: its first speaker). Prints the real-time factor of each part.
 Outputs follow ``diffmm.cli.outputs``: existing files are kept unless ``--overwrite``, two
 utterances of one id are refused, and each file appears only once complete.
 """
@@ -51,6 +52,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--temperature", type=float, help="τ: x_T = μ + ε/τ (default: the bundle's)"
     )
     parser.add_argument("--length-scale", type=float, default=1.0, help=">1 speaks more slowly")
+    parser.add_argument("--speaker", help="a multi-speaker bundle's speaker (default: its first)")
     parser.add_argument("--mel-only", action="store_true", help="write <utt>.npy mels, no audio")
     parser.add_argument("--plot", action="store_true", help="write <utt>.png: mel and alignment")
     parser.add_argument("--seed", type=int, default=0)
@@ -122,6 +124,7 @@ def run(args: argparse.Namespace) -> int:
         overwrite=args.overwrite,
     )
     tts = TextToMel.from_bundle(acoustic, device=args.device)
+    tts.speaker_index(args.speaker)  # an unknown speaker fails before any output
     vocoder = None
     if args.vocoder and not args.mel_only:
         from diffmm.models.vocoder import Vocoder
@@ -147,6 +150,7 @@ def run(args: argparse.Namespace) -> int:
                 generator=generator,
                 callback=lambda _: bar.update(1),
                 dtype=args.dtype,
+                speaker=args.speaker,
             )[0]
             acoustic_seconds += time.perf_counter() - start
             mel = synthesis.mel.numpy()

@@ -7,6 +7,10 @@ without blanks, so the file reads as phonemes) and ``symbols.json``, the symbol 
     python -m diffmm.models.gradtts.data --data-dir data/train --out-dir dump/train
 
 An utterance the frontend cannot read is reported by name and left out.
+
+A multi-speaker corpus names each utterance's speaker in the data dir's Kaldi ``utt2spk``;
+``speaker_list`` gives the sorted speakers (their ids are the positions in that list, which the
+bundle stores) and ``TextMelDataset(..., utt2spk=..., speakers=...)`` adds each item's id.
 """
 
 from __future__ import annotations
@@ -31,7 +35,16 @@ from diffmm.text.symbols import SymbolTable
 TOKENS_FILE = "tokens"
 SYMBOLS_FILE = "symbols.json"
 
-TextMelItem = tuple[Tensor, Tensor]  # token ids (T_text,), mel (F, T_mel)
+# token ids (T_text,), mel (F, T_mel) and, for a multi-speaker set, the speaker id ()
+TextMelItem = tuple[Tensor, ...]
+
+
+def speaker_list(utt2spk: str | Path) -> list[str]:
+    """The sorted speakers of a Kaldi ``utt2spk`` file (a one-line error if it is empty)."""
+    speakers = sorted(set(read_kaldi_map(utt2spk).values()))
+    if not speakers:
+        raise DiffmmError(f"{utt2spk} names no speaker")
+    return speakers
 
 
 def phonemize_data_dir(data_dir: str | Path, frontend: EnglishFrontend) -> dict[str, str]:
@@ -54,7 +67,8 @@ class TextMelDataset(Dataset):
     """(token ids, mel) of every utterance that has both tokens and features.
 
     ``tokens``: a tokens file (utt → symbols); ``feats_scp``: the stage-2 mel dump, whose
-    recorded preset must be ``preset``.
+    recorded preset must be ``preset``; ``utt2spk`` and ``speakers`` (both or neither): each
+    item's speaker id, its speaker's position in ``speakers``.
     """
 
     def __init__(
@@ -64,7 +78,12 @@ class TextMelDataset(Dataset):
         preset: MelPreset,
         symbol_table: SymbolTable,
         add_blank: bool = True,
+        utt2spk: str | Path | None = None,
+        speakers: list[str] | None = None,
     ) -> None:
+        if (utt2spk is None) != (speakers is None):
+            raise ValueError("give utt2spk and speakers together")
+        speaker_of = read_kaldi_map(utt2spk) if utt2spk is not None else {}
         if (Path(feats_scp).parent / PRESET_FILE).is_file():
             check_same_preset(
                 preset, load_preset(Path(feats_scp).parent / PRESET_FILE), what=str(feats_scp)
@@ -87,7 +106,10 @@ class TextMelDataset(Dataset):
                     f"{utt}: {mel.shape[1]} frames for {len(ids)} tokens, left out", stacklevel=2
                 )
                 continue
-            self.items.append((torch.tensor(ids), torch.from_numpy(mel)))
+            item: TextMelItem = (torch.tensor(ids), torch.from_numpy(mel))
+            if speakers is not None:
+                item += (torch.tensor(speaker_id(speakers, speaker_of.get(utt), f"{utt}")),)
+            self.items.append(item)
 
     def __len__(self) -> int:
         return len(self.items)
@@ -96,16 +118,27 @@ class TextMelDataset(Dataset):
         return self.items[index]
 
 
-def pad_text_mel(batch: list[TextMelItem]) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+def speaker_id(speakers: list[str], name: str | None, what: str) -> int:
+    """``name``'s position in ``speakers``; a one-line error naming ``what`` otherwise."""
+    if name not in speakers:
+        shown = ", ".join(speakers[:10]) + (", ..." if len(speakers) > 10 else "")
+        raise DiffmmError(f"{what}: unknown speaker {name!r}; known ({len(speakers)}): {shown}")
+    return speakers.index(name)
+
+
+def pad_text_mel(batch: list[TextMelItem]) -> tuple[Tensor, ...]:
     """Collate: tokens (B, T_text) padded with 0 (the padding symbol's id), token lengths,
-    mels (B, F, T_mel) padded with 0, mel lengths."""
-    token_lengths = torch.tensor([t.shape[0] for t, _ in batch])
-    mel_lengths = torch.tensor([m.shape[1] for _, m in batch])
+    mels (B, F, T_mel) padded with 0, mel lengths, and the speaker ids (B,) of a
+    multi-speaker set."""
+    token_lengths = torch.tensor([item[0].shape[0] for item in batch])
+    mel_lengths = torch.tensor([item[1].shape[1] for item in batch])
     tokens = torch.zeros(len(batch), int(token_lengths.max()), dtype=torch.long)
     mels = torch.zeros(len(batch), batch[0][1].shape[0], int(mel_lengths.max()))
-    for i, (t, m) in enumerate(batch):
+    for i, (t, m, *_) in enumerate(batch):
         tokens[i, : t.shape[0]] = t
         mels[i, :, : m.shape[1]] = m
+    if len(batch[0]) == 3:
+        return tokens, token_lengths, mels, mel_lengths, torch.stack([item[2] for item in batch])
     return tokens, token_lengths, mels, mel_lengths
 
 

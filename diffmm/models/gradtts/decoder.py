@@ -7,7 +7,9 @@ the aligned encoder output μ (B, F, T), masked to the valid frames.
 - ``WaveNetMelDecoder``: PriorGrad's acoustic decoder, a residual stack of gated dilated convs
   along the frames (12 layers × 128 channels in the paper) with μ as the per-frame conditioner.
 
-Under a phoneme prior both read x_t whitened by it (``whiten_input``).
+Under a phoneme prior both read x_t whitened by it (``whiten_input``). A multi-speaker model
+hands them the speaker's per-bin vector s (B, F) (``speaker``): the U-Nets stack it over the
+frames as one more input channel (as Grad-TTS does), the WaveNet appends it to its conditioner.
 """
 
 from __future__ import annotations
@@ -31,6 +33,11 @@ def whiten_input(x_t: Tensor, prior_mean: Tensor | None, prior_std: Tensor | Non
     return (x_t - prior_mean) / prior_std
 
 
+def frames_of(speaker: Tensor, frames: int) -> Tensor:
+    """The speaker's per-bin vector (B, F) repeated over ``frames``: (B, F, frames)."""
+    return speaker[:, :, None].expand(-1, -1, frames)
+
+
 class UNetMelDecoder(nn.Module):
     def __init__(
         self,
@@ -39,10 +46,12 @@ class UNetMelDecoder(nn.Module):
         num_res_blocks: int = 2,
         attention_resolutions: tuple[int, ...] = (4,),
         use_scale_shift_norm: bool = False,
+        speaker: bool = False,
     ) -> None:
         super().__init__()
         self.unet = unet_preset(
             "gradtts_decoder",
+            in_channels=2 + int(speaker),
             model_channels=channels,
             channel_mult=tuple(channel_mult),
             num_res_blocks=num_res_blocks,
@@ -58,21 +67,32 @@ class UNetMelDecoder(nn.Module):
         mask: Tensor,
         prior_mean: Tensor | None = None,
         prior_std: Tensor | None = None,
+        speaker: Tensor | None = None,
     ) -> Tensor:
-        x_t = whiten_input(x_t, prior_mean, prior_std)
-        image = torch.stack([mu * mask, x_t * mask], dim=1)  # (B, 2, F, T), μ first as in Grad-TTS
-        return self.unet(image, time)[:, 0] * mask
+        channels = [mu, whiten_input(x_t, prior_mean, prior_std)]  # μ first as in Grad-TTS
+        if speaker is not None:
+            channels.append(frames_of(speaker, x_t.shape[-1]))
+        return self.unet(torch.stack(channels, dim=1) * mask[:, None], time)[:, 0] * mask
 
 
 class WaveNetMelDecoder(nn.Module):
     def __init__(
-        self, n_feats: int = 80, channels: int = 128, num_layers: int = 12, dilation_cycle: int = 4
+        self,
+        n_feats: int = 80,
+        channels: int = 128,
+        num_layers: int = 12,
+        dilation_cycle: int = 4,
+        speaker: bool = False,
     ) -> None:
         super().__init__()
         self.input_projection = nn.Sequential(nn.Conv1d(n_feats, channels, 1), nn.ReLU())
         self.step_embedding = nn.Sequential(TimestepEmbedding(128, STEP_EMBED_DIM), nn.SiLU())
         self.residual_stack = ResidualStack(
-            channels, num_layers, dilation_cycle, STEP_EMBED_DIM, condition_channels=n_feats
+            channels,
+            num_layers,
+            dilation_cycle,
+            STEP_EMBED_DIM,
+            condition_channels=n_feats * (1 + int(speaker)),
         )
         self.skip_projection = nn.Sequential(nn.Conv1d(channels, channels, 1), nn.ReLU())
         self.output_projection = nn.Conv1d(channels, n_feats, 1)
@@ -87,7 +107,11 @@ class WaveNetMelDecoder(nn.Module):
         mask: Tensor,
         prior_mean: Tensor | None = None,
         prior_std: Tensor | None = None,
+        speaker: Tensor | None = None,
     ) -> Tensor:
         h = self.input_projection(whiten_input(x_t, prior_mean, prior_std) * mask)
-        h = self.residual_stack(h, self.step_embedding(time.to(h.dtype)), condition=mu * mask)
+        condition = mu if speaker is None else torch.cat([mu, frames_of(speaker, mu.shape[-1])], 1)
+        h = self.residual_stack(
+            h, self.step_embedding(time.to(h.dtype)), condition=condition * mask
+        )
         return self.output_projection(self.skip_projection(h)) * mask

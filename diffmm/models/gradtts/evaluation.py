@@ -37,10 +37,13 @@ def heldout_scores(
     model, device = tts.model, tts.device
     generator = torch.Generator(device).manual_seed(seed)
     l1, length_errors, token_errors = [], [], []
-    for tokens, mel in items:
+    for tokens, mel, *speaker in items:
         tokens, mel = tokens.to(device)[None], mel.to(device)[None]
         lengths = torch.tensor([tokens.shape[1]], device=device)
-        mu, log_durations, text_mask = model.encoder(tokens, lengths)
+        speaker_ids = speaker[0].to(device)[None] if speaker else None
+        mu, log_durations, text_mask = model.encoder(
+            tokens, lengths, model.speaker_inputs(speaker_ids)[0]
+        )
         reference = durations_from_alignment(
             model.align(mu, mel, text_mask, torch.ones_like(mel[:, :1]))
         )[0]
@@ -53,6 +56,7 @@ def heldout_scores(
             sampler=sampler,
             generator=generator,
             durations=[reference],
+            speaker=tts.speakers[int(speaker[0])] if speaker else None,
         )[0]
         l1.append(float((synthesis.mel - mel[0].cpu()).abs().mean()))
     count = max(len(items), 1)
@@ -74,10 +78,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sampler")
     parser.add_argument("--steps", type=int)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--utt2spk", help="a multi-speaker bundle: the utterances' speakers")
     args = parser.parse_args(argv)
     tts = TextToMel.from_bundle(args.acoustic)
+    speakers = tts.speakers if args.utt2spk else None
     data = TextMelDataset(
-        args.tokens, args.feats_scp, tts.mel_preset, tts.symbol_table, tts.add_blank
+        args.tokens,
+        args.feats_scp,
+        tts.mel_preset,
+        tts.symbol_table,
+        tts.add_blank,
+        args.utt2spk if speakers else None,
+        speakers,
     )
     scores = heldout_scores(tts, data.items, steps=args.steps, sampler=args.sampler, seed=args.seed)
     result = {"bundle": args.acoustic, "utterances": len(data), "steps": args.steps, **scores}

@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from diffmm.models.gradtts.decoder import whiten_input
+from diffmm.models.gradtts.decoder import frames_of, whiten_input
 from diffmm.nn.embeddings import timestep_embedding
 
 
@@ -142,7 +142,7 @@ class GradUNetMelDecoder(nn.Module):
         n_feats, frames = x_t.shape[-2:]
         channels = [mu, whiten_input(x_t, prior_mean, prior_std)]
         if speaker is not None:
-            channels.append(speaker[:, :, None].expand(-1, -1, frames))
+            channels.append(frames_of(speaker, frames))
         h = torch.stack(channels, dim=1) * mask[:, None]
         m = self.size_multiple
         pad_f, pad_t = -n_feats % m, -frames % m  # each level halves both axes

@@ -12,6 +12,11 @@ Training loss = prior loss + duration loss + diffusion loss on one random segmen
 The same module trains the flow-matching decoder (Matcha-TTS: ``schedule: flow``,
 ``parameterization: flow``) and PriorGrad's acoustic model (``phoneme_prior``: N(μ_phone,
 σ²_phone) replaces N(μ, I) as the terminal distribution; the decoder still sees μ).
+
+Multi-speaker (``n_speakers`` > 1, Grad-TTS's multi-speaker variant): a table of
+n_speakers × 64 embeddings; the speaker's embedding joins every token in the encoder and
+duration predictor, and an MLP (64 → 256 → Mish → F) turns it into the per-bin vector s the
+decoder reads as a condition channel. With one speaker (the default) none of this exists.
 """
 
 from __future__ import annotations
@@ -67,6 +72,8 @@ class GradTTSConfig:
     decoder_scale_shift: bool = False
     decoder_layers: int = 12  # wavenet
     decoder_dilation_cycle: int = 4  # wavenet
+    n_speakers: int = 1  # > 1: a speaker embedding table (the recipe sets it from utt2spk)
+    speaker_channels: int = 64  # the embedding's width (Grad-TTS's spk_emb_dim)
 
 
 @dataclass
@@ -82,7 +89,17 @@ class DecoderSetup:
 class GradTTS(nn.Module):
     def __init__(self, cfg: GradTTSConfig) -> None:
         super().__init__()
+        if cfg.n_speakers < 1:
+            raise ValueError(f"n_speakers must be at least 1, got {cfg.n_speakers}")
         self.cfg = cfg
+        speaker = cfg.n_speakers > 1
+        if speaker:
+            self.speaker_embedding = nn.Embedding(cfg.n_speakers, cfg.speaker_channels)
+            self.speaker_projection = nn.Sequential(
+                nn.Linear(cfg.speaker_channels, 4 * cfg.speaker_channels),
+                nn.Mish(),
+                nn.Linear(4 * cfg.speaker_channels, cfg.n_feats),
+            )
         self.encoder = TextEncoder(
             cfg.n_vocab,
             cfg.n_feats,
@@ -95,6 +112,7 @@ class GradTTS(nn.Module):
             cfg.window,
             cfg.prenet_layers,
             cfg.duration_channels,
+            cfg.speaker_channels if speaker else 0,
         )
         if cfg.decoder == "unet":
             self.decoder: nn.Module = UNetMelDecoder(
@@ -103,15 +121,34 @@ class GradTTS(nn.Module):
                 cfg.decoder_res_blocks,
                 tuple(cfg.decoder_attention),
                 cfg.decoder_scale_shift,
+                speaker,
             )
         elif cfg.decoder == "grad_unet":
-            self.decoder = GradUNetMelDecoder(cfg.decoder_channels, tuple(cfg.decoder_channel_mult))
+            self.decoder = GradUNetMelDecoder(
+                cfg.decoder_channels, tuple(cfg.decoder_channel_mult), speaker
+            )
         elif cfg.decoder == "wavenet":
             self.decoder = WaveNetMelDecoder(
-                cfg.n_feats, cfg.decoder_channels, cfg.decoder_layers, cfg.decoder_dilation_cycle
+                cfg.n_feats,
+                cfg.decoder_channels,
+                cfg.decoder_layers,
+                cfg.decoder_dilation_cycle,
+                speaker,
             )
         else:
             raise ValueError(f"unknown decoder {cfg.decoder!r}; known: unet, grad_unet, wavenet")
+
+    def speaker_inputs(self, speakers: Tensor | None) -> tuple[Tensor | None, Tensor | None]:
+        """Speaker ids (B,) → (the encoder's embedding (B, 64), the decoder's vector s (B, F));
+        (None, None) for a single-speaker model, which takes no ids."""
+        if self.cfg.n_speakers == 1:
+            if speakers is not None:
+                raise ValueError("speaker ids given to a single-speaker model")
+            return None, None
+        if speakers is None:
+            raise ValueError(f"this model has {self.cfg.n_speakers} speakers: speaker ids needed")
+        embedding = self.speaker_embedding(speakers)
+        return embedding, self.speaker_projection(embedding)
 
     def align(self, mu: Tensor, mel: Tensor, text_mask: Tensor, mel_mask: Tensor) -> Tensor:
         """MAS under N(y_j; μ̃_i, I): the hard alignment (B, T_text, T_mel)."""
@@ -127,10 +164,12 @@ class GradTTS(nn.Module):
         mel_lengths: Tensor,
         setup: DecoderSetup,
         generator: torch.Generator | None = None,
+        speakers: Tensor | None = None,
     ) -> dict[str, Tensor]:
         """The three training losses (scalars) of a padded batch: tokens (B, T_text), mel
-        (B, F, T_mel), their lengths (B,)."""
-        mu_tokens, log_durations, text_mask = self.encoder(tokens, token_lengths)
+        (B, F, T_mel), their lengths (B,), and the speaker ids (B,) of a multi-speaker model."""
+        speaker_embedding, speaker = self.speaker_inputs(speakers)
+        mu_tokens, log_durations, text_mask = self.encoder(tokens, token_lengths, speaker_embedding)
         mel_mask = sequence_mask(mel_lengths, mel.shape[-1]).to(mel)
         alignment = self.align(mu_tokens, mel, text_mask, mel_mask)
         losses = {
@@ -148,7 +187,7 @@ class GradTTS(nn.Module):
             mel * mel_mask,
             setup.schedule,
             prior=prior,
-            cond=decoder_condition(mu, mel_mask, prior, setup.phoneme_prior is not None),
+            cond=decoder_condition(mu, mel_mask, prior, setup.phoneme_prior is not None, speaker),
             target=loss_target(setup.diffusion),
             mask=mel_mask,
             generator=generator,
@@ -181,12 +220,19 @@ def diffusion_prior(
 
 
 def decoder_condition(
-    mu: Tensor, mel_mask: Tensor, prior: GaussianPrior, phoneme: bool
+    mu: Tensor,
+    mel_mask: Tensor,
+    prior: GaussianPrior,
+    phoneme: bool,
+    speaker: Tensor | None = None,
 ) -> dict[str, Tensor]:
-    """The decoder's keyword inputs: μ and the mask, and a phoneme prior's mean and std."""
+    """The decoder's keyword inputs: μ and the mask, a phoneme prior's mean and std, and a
+    multi-speaker model's per-bin speaker vector s (B, F)."""
     cond = {"mu": mu, "mask": mel_mask}
     if phoneme:
         cond.update(prior_mean=torch.as_tensor(prior.mean), prior_std=torch.as_tensor(prior.std))
+    if speaker is not None:
+        cond["speaker"] = speaker
     return cond
 
 

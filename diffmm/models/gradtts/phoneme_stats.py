@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import torch
 from tqdm.auto import tqdm
 
-from diffmm.errors import run_entry_point
+from diffmm.errors import DiffmmError, run_entry_point
 from diffmm.models.gradtts.alignment import durations_from_alignment
 from diffmm.models.gradtts.data import TextMelDataset
 from diffmm.models.gradtts.phoneme_prior import STD_MIN, PhonemePrior
@@ -42,6 +42,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--std-min", type=float, default=STD_MIN)
     args = parser.parse_args(argv)
     tts = TextToMel.from_bundle(args.aligner)
+    if tts.speakers is not None:
+        raise DiffmmError(
+            f"--aligner {args.aligner} is multi-speaker; align with a single-speaker one"
+        )
     dataset = TextMelDataset(
         args.tokens, args.feats_scp, tts.mel_preset, tts.symbol_table, tts.add_blank
     )

@@ -10,6 +10,7 @@ decoder and PriorGrad-AM, and the owner of their bundle schema. ``config.yaml`` 
     add_blank     whether a blank is interspersed between symbols (Grad-TTS)
     sampling      the defaults: sampler, steps, temperature
     prior         PriorGrad-AM only: {kind: phoneme}, with the tensors phoneme_mean/phoneme_std
+    speakers      multi-speaker models only: the speaker names in id order
 
 Synthesis (Popov et al. 2021, §3.3): the encoder's μ̃ and log-durations; durations
 ⌈exp(log d̂) · length_scale⌉; μ = the means expanded along them; the decoder's diffusion run
@@ -39,6 +40,7 @@ from diffmm.models.gradtts.alignment import (
     mel_mask_from_durations,
     predicted_durations,
 )
+from diffmm.models.gradtts.data import speaker_id
 from diffmm.models.gradtts.model import GradTTS, decoder_condition, diffusion_prior
 from diffmm.models.gradtts.phoneme_prior import PhonemePrior
 from diffmm.models.precision import inference_precision
@@ -75,6 +77,7 @@ class TextToMel:
     add_blank: bool = True
     phoneme_prior: PhonemePrior | None = None
     sampling: SamplingDefaults = field(default_factory=SamplingDefaults)
+    speakers: list[str] | None = None  # a multi-speaker model's speaker names, in id order
     _frontend: EnglishFrontend | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -87,6 +90,11 @@ class TextToMel:
             raise DiffmmError(
                 f"the model makes {self.model.cfg.n_feats} mel bins, preset "
                 f"'{self.mel_preset.name}' has {self.mel_preset.n_mels}"
+            )
+        n_speakers = self.model.cfg.n_speakers
+        if (n_speakers > 1 or self.speakers is not None) and len(self.speakers or []) != n_speakers:
+            raise DiffmmError(
+                f"the model has {n_speakers} speakers, the speaker list {len(self.speakers or [])}"
             )
 
     # ---------------------------------------------------------------- bundle schema
@@ -103,6 +111,8 @@ class TextToMel:
         }
         if self.phoneme_prior is not None:
             config["prior"] = {"kind": "phoneme"}
+        if self.speakers is not None:
+            config["speakers"] = list(self.speakers)
         return config
 
     def export(self, path: str | Path) -> Path:
@@ -132,6 +142,7 @@ class TextToMel:
             bool(config.get("add_blank", True)),
             prior,
             SamplingDefaults(**config.get("sampling", {})),
+            config.get("speakers"),
         )
 
     # ---------------------------------------------------------------- synthesis
@@ -147,6 +158,15 @@ class TextToMel:
                 symbol_table=self.symbol_table, add_blank=self.add_blank
             )
         return self._frontend
+
+    def speaker_index(self, name: str | None) -> int | None:
+        """The id of speaker ``name`` (a multi-speaker model's first speaker when None); None
+        for a single-speaker model, which takes no name (one-line errors otherwise)."""
+        if self.speakers is None:
+            if name is not None:
+                raise DiffmmError(f"speaker {name!r} given to a single-speaker acoustic model")
+            return None
+        return speaker_id(self.speakers, self.speakers[0] if name is None else name, "the bundle")
 
     def encode(self, text: str) -> list[int]:
         """The token ids of ``text`` (a one-line DiffmmError for text it cannot read)."""
@@ -169,11 +189,13 @@ class TextToMel:
         callback: StepCallback | None = None,
         dtype: str = "fp32",
         durations: Sequence[Tensor] | None = None,
+        speaker: str | None = None,
     ) -> list[Synthesis]:
         """Mels of a batch of token sequences. Unset ``sampler``/``steps``/``temperature``
         take the bundle's defaults; ``length_scale`` > 1 speaks more slowly; ``durations``
         (frames per token, one tensor per sequence) replace the predicted ones (teacher
-        forcing, to compare a mel with its recording frame by frame)."""
+        forcing, to compare a mel with its recording frame by frame); ``speaker``: a
+        multi-speaker model's speaker name (default: its first)."""
         sampler = sampler or self.sampling.sampler
         steps = steps or self.sampling.steps
         temperature = temperature or self.sampling.temperature
@@ -181,6 +203,7 @@ class TextToMel:
             raise DiffmmError("temperature and length scale must be positive")
         if not token_ids or any(len(ids) == 0 for ids in token_ids):
             raise DiffmmError("nothing to synthesise: an utterance has no tokens")
+        index = self.speaker_index(speaker)
         sample = get_sampler(sampler)
         schedule = build_schedule(self.diffusion)
         grid = schedule.grid(steps, preferred_spacing(sampler, schedule))
@@ -191,8 +214,12 @@ class TextToMel:
         )
         for i, ids in enumerate(token_ids):
             tokens[i, : len(ids)] = torch.tensor(ids, device=device)
+        speakers = None if index is None else torch.full((len(token_ids),), index, device=device)
         with inference_precision(dtype, device):
-            mu_tokens, log_durations, text_mask = self.model.encoder(tokens, lengths)
+            speaker_embedding, speaker_vector = self.model.speaker_inputs(speakers)
+            mu_tokens, log_durations, text_mask = self.model.encoder(
+                tokens, lengths, speaker_embedding
+            )
             if durations is None:
                 durations = predicted_durations(log_durations.float(), text_mask, length_scale)
             else:
@@ -207,7 +234,9 @@ class TextToMel:
                 prior.unwhiten(grid.prior_scale * noise / temperature),
                 grid,
                 prior=prior,
-                cond=decoder_condition(mu, mel_mask, prior, self.phoneme_prior is not None),
+                cond=decoder_condition(
+                    mu, mel_mask, prior, self.phoneme_prior is not None, speaker_vector
+                ),
                 generator=generator,
                 callback=callback,
             )

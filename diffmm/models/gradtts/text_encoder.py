@@ -6,6 +6,10 @@ conv feed-forward of 768, kernel 3) → a 1×1 projection to the mel's feature c
 per-token mean of the mel frames the token covers. The duration predictor reads the
 transformer output with its gradient stopped (the duration loss must not reshape the encoder)
 and predicts the log of each token's frame count.
+
+Multi-speaker (Grad-TTS's multi-speaker variant): the speaker's embedding (``speaker_channels``
+wide, 64 in the paper) is concatenated to every token after the pre-net, so the transformer,
+the μ̃ projection and the duration predictor are C + 64 channels wide.
 """
 
 from __future__ import annotations
@@ -86,19 +90,24 @@ class TextEncoder(nn.Module):
         window: int = 4,
         prenet_layers: int = 3,
         duration_channels: int = 256,
+        speaker_channels: int = 0,
     ) -> None:
         super().__init__()
         self.channels = channels
+        width = channels + speaker_channels
         self.embedding = nn.Embedding(n_vocab, channels)
         nn.init.normal_(self.embedding.weight, 0.0, channels**-0.5)
         self.prenet = ConvReluNorm(channels, 5, prenet_layers, 0.5)
         self.encoder = RelativeTransformerEncoder(
-            channels, hidden, num_heads, num_layers, kernel_size, dropout, window
+            width, hidden, num_heads, num_layers, kernel_size, dropout, window
         )
-        self.projection = nn.Conv1d(channels, n_feats, 1)
-        self.duration_predictor = DurationPredictor(channels, duration_channels, 3, 0.5)
+        self.projection = nn.Conv1d(width, n_feats, 1)
+        self.duration_predictor = DurationPredictor(width, duration_channels, 3, 0.5)
 
-    def forward(self, tokens: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    def forward(
+        self, tokens: Tensor, lengths: Tensor, speaker: Tensor | None = None
+    ) -> tuple[Tensor, Tensor, Tensor]:
+        """``speaker``: (B, speaker_channels) embeddings of a multi-speaker encoder."""
         if tokens.ndim != 2 or lengths.shape != tokens.shape[:1]:
             raise ValueError(
                 f"tokens must be (B, T) with lengths (B,), got {tuple(tokens.shape)} and "
@@ -106,7 +115,10 @@ class TextEncoder(nn.Module):
             )
         mask = sequence_mask(lengths, tokens.shape[1]).to(self.embedding.weight.dtype)
         x = self.embedding(tokens).transpose(1, 2) * math.sqrt(self.channels)
-        x = self.encoder(self.prenet(x * mask, mask), mask)
+        x = self.prenet(x * mask, mask)
+        if speaker is not None:
+            x = torch.cat([x, speaker[:, :, None].expand(-1, -1, x.shape[-1])], dim=1)
+        x = self.encoder(x, mask)
         mu = self.projection(x) * mask
         log_durations = self.duration_predictor(x.detach(), mask)
         return mu, log_durations, mask
