@@ -37,7 +37,8 @@ DNSMOS_KEYS = {
 
 def check_dnsmos_installed() -> None:
     """A one-line DiffmmError naming the pip command when speechmos or onnxruntime is missing."""
-    for module in ("onnxruntime", "speechmos.dnsmos"):
+    # the package before its submodule: a cached submodule would hide a blocked package
+    for module in ("onnxruntime", "speechmos", "speechmos.dnsmos"):
         try:
             importlib.import_module(module)
         except ImportError as error:
