@@ -16,6 +16,9 @@ of the network) and wall time per sample.
 - Speech (an unconditional DiffWave on clips): the held-out utterances of a Kaldi data dir;
   30 ms gaps every 250 ms against linear interpolation and silence; bandwidth extension from
   8 kHz against the band-limited input. Log-mel L1 distance to the original.
+- Speech with a mel-conditioned vocoder (DiffWave, PriorGrad; ``--vocoder``): the same gaps
+  filled given the mel of the whole utterance, one utterance at a time, against the same
+  baselines and the vocoder's plain output from the mel (no measurement).
 - Series (a TimeGrad): the dataset's test windows; 30% of the context entries hidden at
   random, imputed, against linear interpolation and seasonal naive (24 steps back); forecasts
   of series 2 and 3 given series 0 and 1 over the horizon, against the plain forecast and
@@ -118,7 +121,7 @@ def image_rows(args: argparse.Namespace) -> Iterator[Row]:
         0,
     )
     yield "inpaint 12×12", "harmonic fill", image_scores(truth, harmonic_fill(truth, known)), 0, 0
-    for name, options in IMAGE_METHODS.items():
+    for name, options in selected(IMAGE_METHODS, args):
         out, nfe, sec = timed(
             model, n, lambda o=options: restorer.restore(inpaint, **o, seed=args.seed)
         )
@@ -131,13 +134,20 @@ def image_rows(args: argparse.Namespace) -> Iterator[Row]:
         cubic = F.interpolate(low, scale_factor=factor, mode="bicubic", align_corners=False)
         yield task, "nearest upsampling", image_scores(truth, near), 0, 0
         yield task, "bicubic upsampling", image_scores(truth, cubic), 0, 0
-        for name in ("ddnm", "pigdm", "dps"):
-            options = IMAGE_METHODS[name]
+        for name, options in selected(IMAGE_METHODS, args, ("ddnm", "pigdm", "dps")):
             measurement = Measurement(operator, low)
             out, nfe, sec = timed(
                 model, n, lambda o=options, m=measurement: restorer.restore(m, **o, seed=args.seed)
             )
             yield task, describe(name, options), image_scores(truth, out), nfe, sec
+
+
+def selected(methods: dict, args: argparse.Namespace, names: tuple[str, ...] | None = None):
+    """(name, options) of ``methods`` among ``names`` (all if None) and ``--methods``."""
+    wanted = args.methods.split(",") if args.methods else None
+    for name in names or methods:
+        if wanted is None or name in wanted:
+            yield name, methods[name]
 
 
 def describe(name: str, options: dict) -> str:
@@ -155,58 +165,69 @@ SPEECH_METHODS = {
 }
 
 
-def speech_rows(args: argparse.Namespace) -> Iterator[Row]:
-    from diffmm.audio.datadir import read_kaldi_map
-    from diffmm.audio.io import load_audio, resample
-    from diffmm.audio.restoration import (
-        bandwidth_measurement,
-        gap_measurement,
-        join_segments,
-    )
-    from diffmm.metrics.audio import log_mel_l1
+GAP_TASK = "gap filling 30 ms / 250 ms"
 
-    generator = DiffusionGenerator.from_bundle(args.speech)
-    restorer, model = Restorer(generator), generator.model
-    rate, clip = generator.sample_rate, generator.data_shape[-1]
-    waves = [
-        load_audio(path, sample_rate=rate)[0]
-        for path in read_kaldi_map(Path(args.speech_dir) / "wav.scp").values()
-    ]
+
+def held_out_speech(data_dir: str, rate: int) -> list[np.ndarray]:
+    from diffmm.audio.datadir import read_kaldi_map
+    from diffmm.audio.io import load_audio
+
+    paths = read_kaldi_map(Path(data_dir) / "wav.scp").values()
+    return [load_audio(path, sample_rate=rate)[0] for path in paths]
+
+
+def speech_score(waves: list[np.ndarray], rate: int) -> Callable[[list[np.ndarray]], str]:
+    from diffmm.metrics.audio import log_mel_l1
 
     def score(estimates: list[np.ndarray]) -> str:
         values = [log_mel_l1(w, e, rate) for w, e in zip(waves, estimates)]
         return f"log-mel L1 {np.mean(values):.3f}"
 
-    gaps = [[(t, t + 0.03) for t in np.arange(0.1, len(w) / rate - 0.05, 0.25)] for w in waves]
-    measurements = [gap_measurement(w, rate, g, clip) for w, g in zip(waves, gaps)]
-    known = [m.operator.mask.reshape(-1).numpy()[: len(w)] for m, w in zip(measurements, waves)]
+    return score
+
+
+def speech_gaps(waves: list[np.ndarray], rate: int) -> list[list[tuple[float, float]]]:
+    """30 ms gaps every 250 ms from 0.1 s."""
+    return [[(t, t + 0.03) for t in np.arange(0.1, len(w) / rate - 0.05, 0.25)] for w in waves]
+
+
+def gap_baselines(
+    waves: list[np.ndarray], measurements: list[Measurement], score: Callable
+) -> Iterator[Row]:
+    known = [m.operator.mask.reshape(-1).numpy()[: len(w)] > 0 for m, w in zip(measurements, waves)]
     linear = [np.interp(np.arange(len(w)), np.flatnonzero(k), w[k]) for w, k in zip(waves, known)]
-    yield (
-        "gap filling 30 ms / 250 ms",
-        "silence",
-        score([w * k for w, k in zip(waves, known)]),
-        0,
-        0,
+    yield GAP_TASK, "silence", score([w * k for w, k in zip(waves, known)]), 0, 0
+    yield GAP_TASK, "linear interpolation", score(linear), 0, 0
+
+
+def speech_rows(args: argparse.Namespace) -> Iterator[Row]:
+    from diffmm.audio.io import resample
+    from diffmm.audio.restoration import (
+        bandwidth_measurement,
+        gap_measurement,
+        join_segments,
     )
-    yield "gap filling 30 ms / 250 ms", "linear interpolation", score(linear), 0, 0
+
+    generator = DiffusionGenerator.from_bundle(args.speech)
+    restorer, model = Restorer(generator), generator.model
+    rate, clip = generator.sample_rate, generator.data_shape[-1]
+    waves = held_out_speech(args.speech_dir, rate)
+    score = speech_score(waves, rate)
+    gaps = speech_gaps(waves, rate)
+    measurements = [gap_measurement(w, rate, g, clip) for w, g in zip(waves, gaps)]
+    yield from gap_baselines(waves, measurements, score)
     batch = Measurement(
         MaskOperator(torch.cat([m.operator.mask for m in measurements])),
         torch.cat([m.y for m in measurements]),
     )
     sizes = [m.num_examples for m in measurements]
-    for name, options in SPEECH_METHODS.items():
+    for name, options in selected(SPEECH_METHODS, args):
         out, nfe, sec = timed(
             model, sum(sizes), lambda o=options: restorer.restore(batch, **o, seed=args.seed)
         )
         parts = torch.split(out, sizes)
         restored = [join_segments(p, len(w)) for p, w in zip(parts, waves)]
-        yield (
-            "gap filling 30 ms / 250 ms",
-            describe(name, {**options, "steps": "all"}),
-            score(restored),
-            nfe,
-            sec,
-        )
+        yield GAP_TASK, describe(name, {**options, "steps": "all"}), score(restored), nfe, sec
 
     low_rate = rate // 2
     lows = [resample(w, rate, low_rate) for w in waves]
@@ -221,8 +242,7 @@ def speech_rows(args: argparse.Namespace) -> Iterator[Row]:
     )
     batch = Measurement(pairs[0][0].operator, torch.cat([m.y for m, _ in pairs]))
     sizes = [m.num_examples for m, _ in pairs]
-    for name in ("ddnm", "pigdm"):
-        options = SPEECH_METHODS[name]
+    for name, options in selected(SPEECH_METHODS, args, ("ddnm", "pigdm")):
         out, nfe, sec = timed(
             model, sum(sizes), lambda o=options: restorer.restore(batch, **o, seed=args.seed)
         )
@@ -234,6 +254,58 @@ def speech_rows(args: argparse.Namespace) -> Iterator[Row]:
             nfe,
             sec,
         )
+
+
+REPAINT_FAST = {"method": "repaint", "sampler": "ddpm", "steps": None, "jump_length": 2}
+VOCODER_METHODS = {  # label: (options, posterior samples averaged)
+    "replacement": ({"method": "replacement", "sampler": "ddpm", "steps": None}, 1),
+    "repaint": ({**REPAINT_FAST, "resamplings": 3}, 1),
+    "ddnm": ({"method": "ddnm", "sampler": "ddpm", "steps": None}, 1),
+    "replacement 50": ({"method": "replacement", "sampler": "ddpm", "steps": 50}, 1),
+    "repaint, mean of 8": ({**REPAINT_FAST, "resamplings": 3}, 8),
+    "replacement, mean of 32": ({"method": "replacement", "sampler": "ddpm", "steps": None}, 32),
+}
+
+
+def vocoder_rows(args: argparse.Namespace) -> Iterator[Row]:
+    """Gap filling with a mel-conditioned vocoder given the whole utterance's mel."""
+    from diffmm.audio.restoration import gap_measurement
+    from diffmm.models.restoration import restore_with_mel
+    from diffmm.models.vocoder import Vocoder
+
+    vocoder = Vocoder.from_bundle(args.vocoder)
+    rate, hop = vocoder.sample_rate, vocoder.hop
+    waves = held_out_speech(args.speech_dir, rate)
+    score = speech_score(waves, rate)
+    # each recording zero-padded to whole frames; its mel then covers every sample
+    lengths = [-(-len(w) // hop) * hop for w in waves]
+    padded = [np.pad(w, (0, n - len(w))) for w, n in zip(waves, lengths)]
+    mels = [vocoder.mel_from_wav(p) for p in padded]
+    measurements = [
+        gap_measurement(p, rate, g, n) for p, g, n in zip(padded, speech_gaps(waves, rate), lengths)
+    ]
+    yield from gap_baselines(waves, measurements, score)
+    generator = torch.Generator().manual_seed(args.seed)
+    plain, nfe, sec = timed(
+        vocoder.model,
+        len(mels),
+        lambda: [vocoder.vocode([m], generator=generator)[0].numpy() for m in mels],
+    )
+    plain = [np.pad(p, (0, max(0, len(w) - len(p))))[: len(w)] for p, w in zip(plain, waves)]
+    yield GAP_TASK, "vocoder, mel alone (ddpm fast)", score(plain), nfe / len(mels), sec
+    for label, (options, count) in selected(VOCODER_METHODS, args):
+        restored, calls, seconds = [], 0.0, 0.0
+        for mel, measurement, wave in zip(mels, measurements, waves):
+            out, nfe, sec = timed(
+                vocoder.model, len(mels),
+                lambda m=mel, y=measurement, o=options, k=count: restore_with_mel(
+                    vocoder, m, y, num_samples=k, seed=args.seed, **o
+                ),
+            )  # fmt: skip
+            calls, seconds = calls + nfe / len(mels), seconds + sec
+            restored.append(out[:, 0].mean(0).numpy()[: len(wave)])
+        name = f"mel-conditioned {label} ({options['sampler']} {options['steps'] or 'fast'})"
+        yield GAP_TASK, name, score(restored), calls, seconds
 
 
 # ------------------------------------------------------------------ series
@@ -340,17 +412,20 @@ def main() -> None:
     parser.add_argument("--num-images", type=int, default=16)
     parser.add_argument("--speech", default=None, help="unconditional waveform bundle")
     parser.add_argument("--speech-dir", default=None, help="Kaldi data dir of held-out speech")
+    parser.add_argument("--vocoder", default=None, help="mel-conditioned vocoder bundle")
     parser.add_argument("--series", default=None, help="TimeGrad bundle")
     parser.add_argument("--series-data", default=None, help="GluonTS dataset folder")
     parser.add_argument("--num-windows", type=int, default=7)
     parser.add_argument("--num-paths", type=int, default=50)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--methods", default=None, help="run only these (comma-separated)")
     args = parser.parse_args()
     torch.set_num_threads(1)
     print("| task | method | score | NFE / sample | s / sample |\n| --- | --- | --- | --- | --- |")
     for given, rows in (
         (args.images, image_rows),
         (args.speech, speech_rows),
+        (args.vocoder, vocoder_rows),
         (args.series, series_rows),
     ):
         if given:

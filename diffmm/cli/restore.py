@@ -7,6 +7,9 @@ Tasks by bundle family:
   input a PNG, a flat folder of images or an ``.npz`` of uint8 NHWC; output ``.npz`` + grid;
 - unconditional waveform bundles: ``gap-fill`` (``--gaps`` "START-END,..." seconds) and
   ``bandwidth`` (a recording below the model's rate); input and output ``.wav``;
+- mel-conditioned vocoder bundles (DiffWave, PriorGrad): ``gap-fill`` given ``--mel``, the
+  (n_mels, frames) log-mel of the whole utterance (as ``diffmm vocode`` reads it), restored
+  in one piece; ``--num-samples K`` writes the mean of K posterior samples;
 - TimeGrad bundles: ``impute`` (NaN/empty cells of the last C rows of the input table;
   output the table of those rows, median of the paths) and ``forecast-given``
   (``--known-future`` table of the next P rows, NaN where unknown; output the forecast's
@@ -46,13 +49,19 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--factor", type=int, default=2, help="super-resolution factor")
     parser.add_argument("--gaps", default=None, help="gap-fill: START-END[,START-END] seconds")
     parser.add_argument("--known-future", default=None, help="forecast-given: future table")
+    parser.add_argument("--mel", default=None, help="gap-fill, vocoder bundle: the .npy log-mel")
     parser.add_argument("--method", default="replacement", choices=METHODS)
     parser.add_argument("--sampler", default="ddpm", choices=sorted(SAMPLERS))
     parser.add_argument("--steps", type=int, default=None, help="sampling steps (default: all)")
     parser.add_argument("--scale", type=float, default=1.0, help="DPS ζ / ΠGDM weight")
     parser.add_argument("--jump-length", type=int, default=10, help="RePaint jump length j")
     parser.add_argument("--resamplings", type=int, default=10, help="RePaint resamplings r")
-    parser.add_argument("--num-samples", type=int, default=100, help="series: sample paths")
+    parser.add_argument(
+        "--num-samples",
+        type=int,
+        default=None,
+        help="series: sample paths (100); vocoder gap-fill: samples averaged (1)",
+    )
     parser.add_argument("--samples-npy", default=None, help="also write the raw samples")
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--seed", type=int, default=0)
@@ -76,7 +85,7 @@ def solver_options(args: argparse.Namespace) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
-    inputs = [p for p in (args.input, args.bundle, args.mask, args.known_future) if p]
+    inputs = [p for p in (args.input, args.bundle, args.mask, args.known_future, args.mel) if p]
     outputs = {"-o": args.output, "--samples-npy": args.samples_npy}
     check_outputs(outputs.items(), inputs=inputs, overwrite=args.overwrite)
     check_writable(*outputs.values())
@@ -92,10 +101,17 @@ def run(args: argparse.Namespace) -> int:
 def restore_samples(args: argparse.Namespace) -> None:
     from tqdm.auto import tqdm
 
+    from diffmm.bundle import load
     from diffmm.models.generation import DiffusionGenerator
     from diffmm.models.restoration import Restorer
 
-    generator = DiffusionGenerator.from_bundle(args.bundle, device=args.device)
+    bundle = load(args.bundle, device=args.device)
+    if "mel_preset" in bundle.config:
+        restore_with_vocoder(args, bundle)
+        return
+    if args.mel:
+        raise DiffmmError("--mel needs a mel-conditioned vocoder bundle (DiffWave, PriorGrad)")
+    generator = DiffusionGenerator.from_bundle(bundle)
     is_image = generator.family == "image"
     if is_image != (args.task in IMAGE_TASKS):
         kind = "an image" if is_image else f"a {generator.family}"
@@ -153,6 +169,44 @@ def audio_task(args: argparse.Namespace, generator):
     return measurement, lambda x: save_audio(args.output, join_segments(x, total), rate)
 
 
+def restore_with_vocoder(args: argparse.Namespace, bundle) -> None:
+    """gap-fill with a mel-conditioned vocoder: the whole utterance at once, given its mel."""
+    from diffmm.audio.io import load_audio, save_audio
+    from diffmm.audio.restoration import gap_measurement, parse_gaps
+    from diffmm.cli.vocode import read_mel
+    from diffmm.models.restoration import restore_with_mel
+    from diffmm.models.vocoder import Vocoder
+
+    if args.task != "gap-fill":
+        raise DiffmmError(f"task {args.task} does not apply to a vocoder bundle (only gap-fill)")
+    if args.mel is None:
+        raise DiffmmError(
+            "gap-fill with a vocoder bundle needs --mel, the log-mel of the whole utterance"
+        )
+    if Path(args.output).suffix != ".wav":
+        raise DiffmmError(f"audio output must end in .wav, got {Path(args.output).name}")
+    vocoder = Vocoder.from_bundle(bundle)
+    mel = read_mel(args.mel, vocoder)
+    rate, length = vocoder.sample_rate, mel.shape[-1] * vocoder.hop
+    wave, _ = load_audio(args.input, sample_rate=rate)
+    if abs(len(wave) - length) >= vocoder.hop:
+        raise DiffmmError(
+            f"the mel's {mel.shape[-1]} frames are {length / rate:.3f} s of audio, the recording "
+            f"{len(wave) / rate:.3f} s"
+        )
+    measurement = gap_measurement(wave[:length], rate, parse_gaps(args.gaps or ""), length)
+    samples = restore_with_mel(
+        vocoder, mel, measurement, num_samples=args.num_samples or 1, **solver_options(args)
+    )
+    # the mean of the posterior samples (one by default): the known samples stay the input's
+    restored = samples[:, 0].mean(0).numpy()
+    # samples past the mel's last frame (under one hop) are kept as recorded
+    save_audio(args.output, np.concatenate([restored, wave[length:]])[: len(wave)], rate)
+    if args.samples_npy:
+        with atomic_path(args.samples_npy) as temporary:
+            np.save(temporary, samples.numpy())
+
+
 def restore_series(args: argparse.Namespace) -> None:
     import pandas as pd
 
@@ -183,7 +237,7 @@ def restore_series(args: argparse.Namespace) -> None:
         windows.histories,
         horizon,
         known_future=known_future,
-        num_samples=args.num_samples,
+        num_samples=args.num_samples or 100,
         **solver_options(args),
     )
     if args.task == "forecast-given":

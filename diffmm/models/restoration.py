@@ -7,6 +7,9 @@ for images and waveforms (time series: ``diffmm.models.timegrad_inverse``).
 One sample per row of the measurement, in the model's data units, ``batch_size`` rows at a
 time. The model is unconditional (or its classes are left free): the measurement alone
 conditions it, through :func:`diffmm.diffusion.inverse.solve_inverse`.
+
+``restore_with_mel`` does the same for a mel-conditioned vocoder (DiffWave, PriorGrad) and one
+whole utterance: the prior is p(x | mel), the measurement the recording's known samples.
 """
 
 from __future__ import annotations
@@ -20,10 +23,12 @@ from torch import Tensor
 
 from diffmm.diffusion.config import build_denoiser, build_schedule
 from diffmm.diffusion.inverse import METHODS, Measurement, solve_inverse
+from diffmm.diffusion.prior import STANDARD_NORMAL
 from diffmm.diffusion.samplers import preferred_spacing
 from diffmm.errors import DiffmmError
 from diffmm.models.generation import DiffusionGenerator
 from diffmm.models.precision import inference_precision
+from diffmm.models.vocoder import CHUNK_SECONDS, Vocoder
 
 
 @dataclass
@@ -95,3 +100,69 @@ class Restorer:
             if on_batch is not None:
                 on_batch(shape[0])
         return torch.cat(outputs)
+
+
+def restore_with_mel(
+    vocoder: Vocoder,
+    mel: Tensor,
+    measurement: Measurement,
+    *,
+    method: str = "replacement",
+    sampler: str = "ddpm",
+    steps: int | None = None,
+    fast: bool | None = None,
+    scale: float = 1.0,
+    jump_length: int = 10,
+    resamplings: int = 10,
+    num_samples: int = 1,
+    seed: int = 0,
+    dtype: str = "fp32",
+) -> Tensor:
+    """``num_samples`` waveforms (S, 1, frames × hop) float32 on the CPU drawn from
+    p(x | mel, y): the vocoder's sampler (its fast schedule unless ``steps``, as ``vocode``)
+    conditioned on the (n_mels, frames) log-mel of the whole utterance and on ``measurement``
+    of one waveform of frames × hop samples (y of one row, shared by the samples)."""
+    if method not in METHODS:
+        raise DiffmmError(f"unknown method {method!r}; known: {', '.join(METHODS)}")
+    length = mel.shape[-1] * vocoder.hop
+    if measurement.num_examples != 1:
+        raise DiffmmError("restore_with_mel takes the measurement of one utterance")
+    try:
+        measurement.check(torch.zeros(num_samples, 1, length))
+    except ValueError as err:
+        raise DiffmmError(
+            f"the mel's {mel.shape[-1]} frames × hop {vocoder.hop} = {length} samples do not "
+            f"match the measurement: {err}"
+        ) from None
+    device = vocoder.device
+    schedule = vocoder.schedule(steps, fast)
+    grid = schedule.grid(steps, preferred_spacing(sampler, schedule))
+    batch = mel.to(device, torch.float32).expand(num_samples, *mel.shape).contiguous()
+    prior = (
+        STANDARD_NORMAL
+        if vocoder.priorgrad is None
+        else vocoder.priorgrad.prior(batch, vocoder.hop)
+    )
+    generator = torch.Generator(device).manual_seed(seed)
+    part = Measurement(measurement.operator, measurement.y.to(device), measurement.noise_std)
+    with inference_precision(dtype, device):
+        with torch.no_grad():
+            network, cond = vocoder.network(batch, dtype, True, CHUNK_SECONDS)
+        start = prior.sample(
+            (num_samples, 1, length), scale=grid.prior_scale, generator=generator, device=device
+        )
+        restored = solve_inverse(
+            build_denoiser(network, vocoder.diffusion),
+            start,
+            grid,
+            part,
+            method=method,
+            sampler=sampler,
+            prior=prior,
+            cond=cond,
+            generator=generator,
+            scale=scale,
+            jump_length=jump_length,
+            resamplings=resamplings,
+        )
+    return restored.detach().float().clamp(-1.0, 1.0).cpu()
