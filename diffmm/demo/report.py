@@ -26,8 +26,8 @@ table { border-collapse: collapse; margin: 1em 0; }
 th, td { border: 1px solid #ccc; padding: 0.3em 0.7em; text-align: left; }
 td.number { text-align: right; font-variant-numeric: tabular-nums; }
 figure { margin: 1em 0; } img { max-width: 100%; }
-.clip { display: flex; align-items: center; gap: 1em; margin: 0.3em 0; }
-.clip span { min-width: 22em; }
+.clips { display: grid; grid-template-columns: 1fr 1fr; gap: 0.6em 2em; }
+.clip span { display: block; font-size: 0.9em; }
 code { background: #f4f4f4; padding: 0 0.2em; }
 """
 SCRIPT = """
@@ -120,7 +120,9 @@ def provenance_html(result: PartResult) -> str:
 
 
 def part_html(result: PartResult) -> str:
-    media = "".join(media_html(item) for item in result.media)
+    clips = "".join(media_html(item) for item in result.media if item.kind == "audio")
+    figures = "".join(media_html(item) for item in result.media if item.kind != "audio")
+    media = (f'<div class="clips">{clips}</div>' if clips else "") + figures
     return (
         f'<section id="{result.part}"><h2>{html.escape(result.title)}</h2>'
         f"<p>{html.escape(result.summary)} ({result.seconds:.1f} s)</p>{media}"

@@ -111,7 +111,7 @@ def test_every_number_is_finite_and_what_the_outputs_give(demo) -> None:
     from diffmm.timeseries.windows import rolling_windows
 
     paths = np.load(demo["out"] / "forecast/samples.npy")
-    assert paths.shape == (forecast_part.HELD_OUT_STEPS // 24, forecast_part.NUM_SAMPLES, 24, 4)
+    assert paths.shape == (forecast_part.HELD_OUT_HOURS // 24, forecast_part.NUM_SAMPLES, 24, 4)
     series = table_to_series(pedestrian_table(), freq="h", layout="long")
     _, targets, starts = rolling_windows(series, paths.shape[0], 24)
     crps_sum = evaluate(paths, targets, starts, "h")["CRPS-sum"]
