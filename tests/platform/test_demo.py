@@ -33,7 +33,10 @@ pytestmark = pytest.mark.platform
 def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("demo")
     bundles = write_demo_bundles(root / "bundles")
-    report = run_demo(root / "out", bundle_dir=bundles)
+    with pytest.MonkeyPatch.context() as patch:  # fewer images and paths: seconds, not a minute
+        patch.setattr(images_part, "PER_CLASS", 2)
+        patch.setattr(forecast_part, "NUM_SAMPLES", 8)
+        report = run_demo(root / "out", bundle_dir=bundles)
     return {"bundles": bundles, "out": root / "out", "report": report}
 
 
@@ -97,7 +100,7 @@ def test_every_number_is_finite_and_what_the_outputs_give(demo) -> None:
     # images: the classifier's accuracy on the written samples, each row the class asked for
     with np.load(demo["out"] / "images/samples.npz") as samples:
         pixels, labels = samples["arr_0"], samples["labels"]
-    assert pixels.shape == (10 * images_part.PER_CLASS, 28, 28, 1)
+    assert pixels.shape == (10 * 2, 28, 28, 1)
     assert labels.tolist() == sorted(labels.tolist())
     classifier = FeatureClassifier.from_bundle(demo["bundles"] / "images_classifier")
     _, probabilities = classifier.features_and_probabilities(
@@ -111,7 +114,7 @@ def test_every_number_is_finite_and_what_the_outputs_give(demo) -> None:
     from diffmm.timeseries.windows import rolling_windows
 
     paths = np.load(demo["out"] / "forecast/samples.npy")
-    assert paths.shape == (forecast_part.HELD_OUT_HOURS // 24, forecast_part.NUM_SAMPLES, 24, 4)
+    assert paths.shape == (forecast_part.HELD_OUT_HOURS // 24, 8, 24, 4)
     series = table_to_series(pedestrian_table(), freq="h", layout="long")
     _, targets, starts = rolling_windows(series, paths.shape[0], 24)
     crps_sum = evaluate(paths, targets, starts, "h")["CRPS-sum"]
