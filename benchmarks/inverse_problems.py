@@ -262,8 +262,8 @@ VOCODER_METHODS = {  # label: (options, posterior samples averaged)
     "repaint": ({**REPAINT_FAST, "resamplings": 3}, 1),
     "ddnm": ({"method": "ddnm", "sampler": "ddpm", "steps": None}, 1),
     "replacement 50": ({"method": "replacement", "sampler": "ddpm", "steps": 50}, 1),
-    "repaint, mean of 8": ({**REPAINT_FAST, "resamplings": 3}, 8),
-    "replacement, mean of 32": ({"method": "replacement", "sampler": "ddpm", "steps": None}, 32),
+    "repaint mean of 8": ({**REPAINT_FAST, "resamplings": 3}, 8),
+    "replacement mean of 32": ({"method": "replacement", "sampler": "ddpm", "steps": None}, 32),
 }
 
 

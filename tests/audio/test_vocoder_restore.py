@@ -18,6 +18,7 @@ from diffmm.cli.main import main
 from diffmm.diffusion.config import DiffusionConfig
 from diffmm.errors import DiffmmError
 from diffmm.models.diffwave import DiffWave, DiffWaveConfig
+from diffmm.models.priorgrad import PriorGradStats, priorgrad_diffusion
 from diffmm.models.restoration import restore_with_mel
 from diffmm.models.vocoder import FAST_BETAS, Vocoder
 
@@ -57,6 +58,20 @@ def test_known_samples_stay_and_the_gap_is_sampled(vocoder: Vocoder) -> None:
     assert gap.numel() == 2 * 80 and float((gap[0] - gap[1]).abs().mean()) > 1e-3
     again = restore_with_mel(vocoder, mel, measurement, num_samples=2, seed=0)
     assert torch.equal(out, again)  # the seed fixes the draw
+
+
+def test_priorgrad_keeps_the_known_samples(vocoder: Vocoder) -> None:
+    # its prior N(0, Σ_mel) is whitened elementwise, which the mask commutes with
+    stats = PriorGradStats(vocoder.mel_preset, energy_min=0.05, energy_max=6.0)
+    priorgrad = Vocoder(
+        vocoder.model, priorgrad_diffusion(vocoder.diffusion), vocoder.mel_preset, FAST_BETAS, stats
+    )
+    wave = speech_like(20)
+    measurement = gap_measurement(wave, RATE, [(0.03, 0.04)], len(wave))
+    known = measurement.operator.mask.reshape(-1).bool()
+    out = restore_with_mel(priorgrad, priorgrad.mel_from_wav(wave), measurement)
+    assert torch.allclose(out[0, 0, known], torch.from_numpy(wave)[known], atol=1e-6)
+    assert float(out[0, 0, ~known].abs().max()) > 0
 
 
 def test_frames_must_cover_the_measurement(vocoder: Vocoder) -> None:
