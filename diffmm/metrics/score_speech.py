@@ -9,8 +9,11 @@ utterance id: the file stem in a directory (``LJ001-0001.wav``), the key in a Ka
 ``--sample-rate``, else the rate of the first generated file (references at another rate are
 resampled, with a warning). Metrics per utterance:
 
-- log-mel L1, MR-STFT, MCD (DTW-aligned mel-cepstra), log-F0 RMSE and V/UV error, PESQ, STOI
-  (``diffmm.metrics.audio``);
+- log-mel L1, MR-STFT, log-F0 RMSE and V/UV error (frame by frame), PESQ, STOI
+  (``diffmm.metrics.audio``, on the two waveforms trimmed to one length);
+- with ``--mcd-align dtw`` (the default) MCD and ``log_f0_rmse_dtw_cents`` on the untrimmed
+  waveforms paired along one DTW path (``diffmm.metrics.pitch_alignment``): the F0 error of
+  speech whose timing differs from the recording (TTS); ``--mcd-align none``: MCD frame by frame;
 - ``duration_error``: |T̂ − T| / T of the utterance lengths; ``phone_duration_mae_ms`` with
   ``--durations`` (reference phone segmentation, ``diffmm.metrics.duration_alignment``);
 - ``--dnsmos``: DNSMOS P.835 SIG/BAK/OVRL and P.808 of the generated audio (``speechmos``);
@@ -58,6 +61,7 @@ from diffmm.metrics.duration_alignment import (
 )
 from diffmm.metrics.mcd import ALIGNMENTS
 from diffmm.metrics.pitch import F0_METHODS
+from diffmm.metrics.pitch_alignment import dtw_mcd_and_log_f0_rmse
 from diffmm.metrics.speech_pairs import (
     Loader,
     audio_files,
@@ -67,6 +71,7 @@ from diffmm.metrics.speech_pairs import (
     scp_loaders,
 )
 from diffmm.metrics.speech_recognition import SpeechRecogniser, check_recogniser_installed
+from diffmm.metrics.waveform_pair import MetricUnavailableError
 from diffmm.metrics.wer import word_errors
 
 # metric -> (column title, higher is better), in table order
@@ -75,6 +80,7 @@ COLUMNS: dict[str, tuple[str, bool]] = {
     "mr_stft": ("MR-STFT ↓", False),
     "mcd_db": ("MCD dB ↓", False),
     "log_f0_rmse_cents": ("log-F0 RMSE cents ↓", False),
+    "log_f0_rmse_dtw_cents": ("log-F0 RMSE DTW cents ↓", False),
     "vuv_error": ("V/UV error ↓", False),
     "pesq_wb": ("PESQ-WB ↑", True),
     "stoi": ("STOI ↑", True),
@@ -147,7 +153,7 @@ def score_utterances(
         check_dnsmos_installed()
     if durations is not None and not set(durations) & set(utt_ids):
         raise DiffmmError("the reference durations cover none of the scored utterances")
-    names = [*METRICS, "duration_error"]
+    names = [*METRICS, *(["log_f0_rmse_dtw_cents"] if mcd_align == "dtw" else []), "duration_error"]
     names += ["phone_duration_mae_ms"] if durations is not None else []
     names += list(DNSMOS_KEYS) if dnsmos else []
     names += ["wer"] if texts is not None else []
@@ -175,6 +181,14 @@ def score_utterances(
             )
         except ValueError as error:
             raise DiffmmError(f"utterance '{utt}': {error}") from error
+        if mcd_align == "dtw":  # the whole waveforms, untrimmed, on one DTW path
+            scores["log_f0_rmse_dtw_cents"] = math.nan
+            try:
+                scores["mcd_db"], scores["log_f0_rmse_dtw_cents"] = dtw_mcd_and_log_f0_rmse(
+                    reference, output, sample_rate, f0_method=f0_method
+                )
+            except (MetricUnavailableError, ValueError) as error:
+                warnings.warn(f"DTW MCD and log-F0 RMSE skipped: {error}", stacklevel=2)
         scores["duration_error"] = abs(len(output) - len(reference)) / len(reference)
         extra[utt] = {"length_difference_samples": len(output) - len(reference)}
         mel_ref, mel_gen = log_mel(reference, preset), log_mel(output, preset)

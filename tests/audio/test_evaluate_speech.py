@@ -14,6 +14,8 @@ import soundfile as sf
 from diffmm.cli.main import main
 from diffmm.metrics.duration_alignment import read_lab
 from diffmm.metrics.mcd import mel_cepstral_distortion
+from diffmm.metrics.pitch import f0_metrics
+from diffmm.metrics.pitch_alignment import dtw_mcd_and_log_f0_rmse
 
 SR = 16000
 HOP = 256  # the hifigan preset's hop, kept when it is re-targeted to 16 kHz
@@ -60,6 +62,16 @@ def test_mcd_is_zero_for_a_copy_and_grows_with_noise(clips):
     mcd = [mel_cepstral_distortion(wav, with_noise(wav, snr), SR) for snr in (30.0, 15.0, 0.0)]
     assert mel_cepstral_distortion(wav, wav.copy(), SR) == 0.0
     assert 0.0 < mcd[0] < mcd[1] < mcd[2]
+
+
+def test_dtw_pitch_error_ignores_a_delay_that_frame_by_frame_scoring_punishes(clips):
+    wav = clips["arctic_a0009"]
+    delayed = np.concatenate([np.zeros(40 * 80), wav])  # 40 WORLD frames of 5 ms
+    mcd, f0_rmse = dtw_mcd_and_log_f0_rmse(wav, delayed, SR)
+    # measured: 0.36 dB (the silent lead-in) and 3e-11 cents; frame by frame 225 cents
+    assert mcd < 1.0 and f0_rmse < 1e-6
+    assert f0_metrics(wav, delayed[: wav.size], SR).log_f0_rmse_cents > 100.0
+    assert dtw_mcd_and_log_f0_rmse(wav, wav.copy(), SR) == (0.0, 0.0)
 
 
 def test_round_trip_writes_scores_table_and_plots(tmp_path, pairs, repo_root):

@@ -63,7 +63,8 @@ def test_scorer_writes_json_table_and_png(tmp_path, recording):
     assert set(result["utterances"]) == set(UTTS)
     for k, utt in enumerate(UTTS):
         entry = result["utterances"][utt]
-        assert set(entry) == {*METRICS, "duration_error", "length_difference_samples", "plot"}
+        extra = {"log_f0_rmse_dtw_cents", "duration_error", "length_difference_samples", "plot"}
+        assert set(entry) == {*METRICS, *extra}
         assert entry["length_difference_samples"] == -50 * k
         reference_length = len(recording[k * CHUNK : (k + 1) * CHUNK])
         assert entry["duration_error"] == pytest.approx(50 * k / reference_length, rel=1e-12)
