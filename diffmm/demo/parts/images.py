@@ -111,7 +111,7 @@ def save_labelled_grid(path: Path, images: np.ndarray, class_names: tuple[str, .
 
     padding, side = 2, images.shape[-2]
     tile = image_grid(images, ncols=len(images) // len(class_names), padding=padding)
-    figure = Figure(figsize=(tile.shape[1] / 40 + 1.6, tile.shape[0] / 40), layout="constrained")
+    figure = Figure(figsize=(tile.shape[1] / 60 + 1.6, tile.shape[0] / 60), layout="constrained")
     FigureCanvasAgg(figure)
     axis = figure.subplots()
     axis.imshow(tile, interpolation="nearest")
