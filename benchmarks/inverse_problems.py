@@ -342,7 +342,10 @@ def imputation_rows(
         ("replacement", "ddpm", None),
         ("repaint", "ddpm", None),
         ("replacement", "ddim", 10),
+        ("pigdm", "ddpm", None),
     ):
+        if args.methods and method not in args.methods.split(","):
+            continue
         paths, nfe, sec = timed(
             predictor.model, len(masked) * args.num_paths,
             lambda m=method, s=sampler, k=steps: restore_series(
@@ -382,6 +385,8 @@ def series_rows(args: argparse.Namespace) -> Iterator[Row]:
     model, samples = predictor.model, args.num_paths
 
     task = "forecast of series 2-3 given 0-1"
+    if args.methods:  # its rows are not methods of the tables above
+        return
     if windows.targets is None:
         return
     future = windows.targets[: args.num_windows, :horizon].transpose(0, 2, 1)  # (W, D, P)
