@@ -263,6 +263,7 @@ VOCODER_METHODS = {  # label: (options, posterior samples averaged)
     "ddnm": ({"method": "ddnm", "sampler": "ddpm", "steps": None}, 1),
     "replacement 50": ({"method": "replacement", "sampler": "ddpm", "steps": 50}, 1),
     "repaint mean of 8": ({**REPAINT_FAST, "resamplings": 3}, 8),
+    "repaint mean of 16": ({**REPAINT_FAST, "resamplings": 3}, 16),
     "replacement mean of 32": ({"method": "replacement", "sampler": "ddpm", "steps": None}, 32),
 }
 
