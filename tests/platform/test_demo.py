@@ -106,7 +106,7 @@ def test_every_number_is_finite_and_what_the_outputs_give(demo) -> None:
     _, probabilities = classifier.features_and_probabilities(
         torch.from_numpy(pixels).permute(0, 3, 1, 2)
     )
-    accuracy = float((probabilities.argmax(-1).numpy() == labels).mean())
+    accuracy = 100 * float((probabilities.argmax(-1).numpy() == labels).mean())
     assert parts["images"]["scores"]["class_accuracy"] == pytest.approx(accuracy)
 
     # forecasting: CRPS-sum of the written paths against the held-out truth

@@ -22,7 +22,9 @@ from diffmm.errors import DiffmmError
 
 PER_CLASS = 8
 SAMPLER, STEPS = "dpmpp_2m", 20
-GUIDANCE_SCALE = 4.0  # w = 3: class accuracy 0.74 vs 0.60 at s = 2 (fashion_mnist_cfg_mini)
+# w = 1, the setting the shipped bundle's scores are stated at (s = 4 draws the classes more
+# faithfully: accuracy 74% against 60% on 80 samples, at less variety)
+GUIDANCE_SCALE = 2.0
 
 
 def outputs() -> list[str]:
@@ -94,7 +96,8 @@ def run(context: DemoContext) -> PartResult:
             Score(
                 "class_accuracy",
                 "classifier accuracy on the intended classes ↑",
-                float((predicted == intended).mean()),
+                100.0 * float((predicted == intended).mean()),
+                "%",
             ),
             Score("images_per_s", "sampling speed ↑", len(images) / seconds, "images/s"),
         ],
