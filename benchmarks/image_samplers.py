@@ -43,7 +43,7 @@ from diffmm.diffusion.per_sample_noise import PerSampleNoise
 from diffmm.diffusion.prior import STANDARD_NORMAL
 from diffmm.diffusion.samplers import get_sampler, preferred_spacing
 from diffmm.diffusion.schedules import NoiseSchedule, karras_sigmas
-from diffmm.metrics.image_evaluation import extract, load_reference, score_features
+from diffmm.metrics.image_evaluation import Reference, extract, load_reference, score_features
 from diffmm.models.generation import DiffusionGenerator
 from diffmm.models.image_classifier import FeatureClassifier
 from diffmm.vision.sample_files import samples_to_uint8, write_image_samples
@@ -128,7 +128,7 @@ def score(
     images: np.ndarray,
     labels: np.ndarray,
     extractor: FeatureClassifier,
-    reference,
+    reference: Reference,
     subsets: list[int],
 ) -> dict:
     """FID, precision/recall and class accuracy of all the images and of each first subset."""
