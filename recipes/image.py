@@ -214,6 +214,7 @@ def main(argv: list[str] | None = None) -> int:
         cfg.exp_dir,
         sample_fn=sample_fn,
         resolved_config=config_to_dict(cfg),
+        stateful=[sampler] if sampler is not None else [],
     )
     trainer.train()
     if trainer.accelerator.is_main_process:

@@ -33,7 +33,7 @@ import signal
 import sys
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -77,7 +77,9 @@ class Trainer:
 
     Building a Trainer on an ``exp_dir`` that holds checkpoints restores the newest one
     (model, optimizer, LR schedule, EMA, RNG states, data position, loss generator).
-    ``resolved_config`` (the recipe's full config) is saved as YAML in every checkpoint.
+    ``resolved_config`` (the recipe's full config) is saved as YAML in every checkpoint;
+    ``stateful`` objects (``state_dict()``/``load_state_dict()``, e.g. iDDPM's loss-aware
+    timestep sampler) are saved and restored with it.
     """
 
     def __init__(
@@ -92,6 +94,7 @@ class Trainer:
         sample_fn: SampleFn | None = None,
         resolved_config: dict | None = None,
         keep_best: str | None = None,
+        stateful: Sequence[Any] = (),
     ) -> None:
         self.config = config
         self.loss_fn, self.val_fn, self.sample_fn = loss_fn, val_fn, sample_fn
@@ -108,6 +111,8 @@ class Trainer:
             step_scheduler_with_optimizer=False,
         )
         acc = self.accelerator
+        if stateful:  # saved and restored with every checkpoint, for an exact resume
+            acc.register_for_checkpointing(*stateful)
         set_seed(config.seed, device_specific=True)
         # A pristine copy to rebuild EMA models from; the prepared model may be wrapped/patched.
         self._template = copy.deepcopy(model).cpu()

@@ -162,3 +162,37 @@ def test_fp16_without_a_gpu_falls_back_to_float32_with_a_warning() -> None:
 def test_dataset_smaller_than_a_batch_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(DiffmmError, match="fewer than batch_size=64"):
         make_trainer(tmp_path, 5, batch_size=64)
+
+
+def test_stateful_objects_resume_with_the_checkpoint(tmp_path: Path) -> None:
+    """iDDPM's loss-aware timestep sampler: its loss history, hence p(t), survives a resume."""
+    from diffmm.diffusion.losses import LossSecondMomentResampler
+
+    def importance_loss(sampler):
+        def loss(model, batch, generator):
+            x, y = batch
+            t, weights = sampler.sample(len(x), generator=generator)
+            per_item = ((model(x) - y) ** 2).mean(1) * (1.0 + t)  # a loss that depends on t
+            sampler.update(t, per_item)
+            return (weights * per_item).mean(), {}
+
+        return loss
+
+    def run(exp_dir: Path, max_steps: int):
+        sampler = LossSecondMomentResampler(4, history_per_term=3)
+        trainer = make_trainer(
+            exp_dir, max_steps, loss=importance_loss(sampler), hooks={"stateful": [sampler]}
+        )
+        return trainer, sampler
+
+    whole, whole_sampler = run(tmp_path / "whole", 20)
+    whole.train()
+    first, _ = run(tmp_path / "split", 10)
+    first.train()
+    del first
+    resumed, resumed_sampler = run(tmp_path / "split", 20)
+    assert resumed_sampler.warmed_up  # restored before the first resumed step
+    resumed.train()
+    assert torch.equal(resumed_sampler.loss_history, whole_sampler.loss_history)
+    assert torch.equal(resumed_sampler.probabilities(), whole_sampler.probabilities())
+    assert_same_training_state(whole, resumed)

@@ -65,6 +65,20 @@ class LossSecondMomentResampler(UniformSampler):
         p = root_second_moment / root_second_moment.sum()
         return (1 - self.uniform_prob) * p + self.uniform_prob / self.num_steps
 
+    def state_dict(self) -> dict[str, Tensor]:
+        """The loss history, for a checkpoint (p(t) after a resume is the p(t) before it)."""
+        return {"loss_history": self.loss_history.clone(), "loss_counts": self.loss_counts.clone()}
+
+    def load_state_dict(self, state: dict[str, Tensor]) -> None:
+        history, counts = state["loss_history"], state["loss_counts"]
+        if history.shape != self.loss_history.shape or counts.shape != self.loss_counts.shape:
+            raise ValueError(
+                f"loss history of shape {tuple(history.shape)} does not fit a sampler of "
+                f"{self.num_steps} steps × {self.history_per_term}"
+            )
+        self.loss_history = history.to(torch.float64).cpu().clone()
+        self.loss_counts = counts.long().cpu().clone()
+
     def update(self, t: Tensor, losses: Tensor) -> None:
         """Record the per-example losses of a batch at steps t (gathered across ranks if any)."""
         t = t.detach().reshape(-1).long()
