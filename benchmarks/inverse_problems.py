@@ -13,6 +13,9 @@ of the network) and wall time per sample.
   a centred 12×12 hole (inpainting) against nearest-known-pixel and harmonic fills;
   ×2 and ×4 block-average super-resolution against nearest and bicubic upsampling. PSNR and
   SSIM on the 28×28 image.
+- Colour photographs (``--colour-images``, a DDPM on 32×32 RGB crops): colourisation of
+  held-out crops from their luma against grey and training-chroma baselines; see
+  ``benchmarks/inverse_colour.py``.
 - Speech (an unconditional DiffWave on clips): the held-out utterances of a Kaldi data dir;
   30 ms gaps every 250 ms against linear interpolation and silence; bandwidth extension from
   8 kHz against the band-limited input. Log-mel L1 distance to the original.
@@ -416,6 +419,12 @@ def main() -> None:
     parser.add_argument("--images", default=None, help="image bundle (1-channel 32×32)")
     parser.add_argument("--image-test", default=None, help="test images (.npz)")
     parser.add_argument("--num-images", type=int, default=16)
+    parser.add_argument("--colour-images", default=None, help="RGB 32×32 image bundle")
+    parser.add_argument("--colour-train", default=None, help="its training crops (.npz)")
+    parser.add_argument("--colour-test", default=None, help="held-out crops (.npz)")
+    parser.add_argument("--colour-unseen", default=None, help="crops of unseen photos (.npz)")
+    parser.add_argument("--colour-samples", type=int, default=8, help="K of the mean rows")
+    parser.add_argument("--colour-mean-of", default="ddnm", help="methods with mean-of-K rows")
     parser.add_argument("--speech", default=None, help="unconditional waveform bundle")
     parser.add_argument("--speech-dir", default=None, help="Kaldi data dir of held-out speech")
     parser.add_argument("--vocoder", default=None, help="mel-conditioned vocoder bundle")
@@ -427,9 +436,12 @@ def main() -> None:
     parser.add_argument("--methods", default=None, help="run only these (comma-separated)")
     args = parser.parse_args()
     torch.set_num_threads(1)
+    from inverse_colour import colour_rows  # it imports this module's helpers
+
     print("| task | method | score | NFE / sample | s / sample |\n| --- | --- | --- | --- | --- |")
     for given, rows in (
         (args.images, image_rows),
+        (args.colour_images, colour_rows),
         (args.speech, speech_rows),
         (args.vocoder, vocoder_rows),
         (args.series, series_rows),
