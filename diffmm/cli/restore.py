@@ -17,7 +17,8 @@ Tasks by bundle family:
   quantile table, as ``diffmm forecast`` writes it).
 
 ``--method``: replacement (default), repaint, ddnm, pigdm or dps; ``--scale`` is DPS's ζ or
-ΠGDM's guidance weight. ``--samples-npy`` keeps the raw samples.
+ΠGDM's guidance weight. ``--samples-npy`` keeps the raw samples. Series: ``--lookahead M``
+weighs M candidates per hidden step by the next ``--lookahead-steps`` known steps.
 """
 
 from __future__ import annotations
@@ -63,6 +64,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         default=None,
         help="series: sample paths (100); images, vocoder gap-fill: samples averaged (1)",
     )
+    parser.add_argument(
+        "--lookahead",
+        type=int,
+        default=1,
+        metavar="M",
+        help="impute/forecast-given: M candidates per hidden step, one kept by how well it "
+        "predicts the next known steps (1: off; diffmm.models.timegrad_lookahead)",
+    )
+    parser.add_argument("--lookahead-draws", type=int, default=8, help="draws per candidate")
+    parser.add_argument("--lookahead-steps", type=int, default=2, help="steps looked ahead")
     parser.add_argument("--samples-npy", default=None, help="also write the raw samples")
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--seed", type=int, default=0)
@@ -228,6 +239,7 @@ def restore_series(args: argparse.Namespace) -> None:
 
     from diffmm.models.forecaster import Forecaster
     from diffmm.models.timegrad_inverse import restore_series as sample_given
+    from diffmm.models.timegrad_lookahead import Lookahead
     from diffmm.timeseries import read_series
     from diffmm.timeseries.forecast import Forecast, ForecastWindows
 
@@ -254,6 +266,9 @@ def restore_series(args: argparse.Namespace) -> None:
         horizon,
         known_future=known_future,
         num_samples=args.num_samples or 100,
+        lookahead=Lookahead(args.lookahead, args.lookahead_draws, args.lookahead_steps)
+        if args.lookahead > 1
+        else None,
         **solver_options(args),
     )
     if args.task == "forecast-given":

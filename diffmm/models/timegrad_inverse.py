@@ -27,6 +27,7 @@ from diffmm.diffusion.schedules.base import NoiseSchedule
 from diffmm.errors import DiffmmError
 from diffmm.models.precision import inference_precision
 from diffmm.models.timegrad import context_scale, observed_values, unwrap_timegrad
+from diffmm.models.timegrad_lookahead import Lookahead, choose_candidates
 from diffmm.models.timegrad_predictor import TimeGradPredictor
 from diffmm.models.timegrad_sampling import DEFAULT_NUM_SAMPLES
 from diffmm.timeseries import MultivariateSeries
@@ -46,6 +47,7 @@ def sample_paths_given(
     num_steps: int | None = None,
     spacing: str | None = None,
     generator: torch.Generator | None = None,
+    lookahead: Lookahead | None = None,
     **solver_options: Any,
 ) -> Tensor:
     """Sample paths (W, S, C + P, D) in data units over the context and the horizon.
@@ -54,6 +56,9 @@ def sample_paths_given(
     ``future_target`` (W, P, D) holds known future values, NaN where unknown (None: all
     unknown, a plain forecast). Known entries are returned exactly; ``solver_options`` go to
     ``solve_inverse`` (``scale``, ``jump_length``, ``resamplings``, sampler options).
+    ``lookahead``: at a step with unknown entries followed by known ones within
+    ``lookahead.steps_ahead`` steps, draw ``lookahead.candidates`` candidates per path and keep
+    one by the likelihood of those known entries (``diffmm.models.timegrad_lookahead``).
     """
     net = unwrap_timegrad(model)
     cfg = net.cfg
@@ -92,25 +97,43 @@ def sample_paths_given(
         )
         step_known, step_values = known[:, k, None, :], values[:, k, None, :]
         if bool(step_known.all()):
-            step = step_values
-        else:
-            mask = MaskOperator(step_known.to(step_values.dtype))
-            measurement = Measurement(mask, mask(step_values))
-            start = grid.prior_scale * torch.randn(
-                step_values.shape, generator=generator, device=past.device, dtype=past.dtype
-            )
-            step = solve_inverse(
+            sequence = torch.cat([sequence, step_values], dim=1)
+            continue
+        ahead = slice(k + 1, k + 1 + (lookahead.steps_ahead if lookahead else 0))
+        count = lookahead.candidates if lookahead and bool(known[:, ahead].any()) else 1
+        mask = MaskOperator(step_known.repeat_interleave(count, 0).to(step_values.dtype))
+        measurement = Measurement(mask, mask(step_values.repeat_interleave(count, 0)))
+        start = grid.prior_scale * torch.randn(
+            (known.shape[0] * count, 1, cfg.target_dim),
+            generator=generator,
+            device=past.device,
+            dtype=past.dtype,
+        )
+        step = solve_inverse(
+            denoiser,
+            start,
+            grid,
+            measurement,
+            method=method,
+            sampler=sampler,
+            cond={"projected_condition": net.condition(output).repeat_interleave(count, 0)},
+            generator=generator,
+            **solver_options,
+        )
+        step = torch.where(step_known, step_values, step.reshape(-1, count, cfg.target_dim))
+        if count > 1:
+            step = choose_candidates(
+                net,
                 denoiser,
-                start,
-                grid,
-                measurement,
-                method=method,
-                sampler=sampler,
-                cond={"projected_condition": net.condition(output)},
-                generator=generator,
-                **solver_options,
+                schedule,
+                lookahead,
+                torch.cat([sequence[:, None].expand(-1, count, -1, -1), step[:, :, None]], 2),
+                state,
+                time_feat[:, ahead],
+                known[:, ahead],
+                values[:, ahead],
+                generator,
             )
-            step = torch.where(step_known, step_values, step)
         sequence = torch.cat([sequence, step], dim=1)
     paths = sequence[:, lag:].reshape(windows, num_samples, -1, cfg.target_dim) * scale[:, None]
     # the known values themselves, not their round trip through the scale
