@@ -12,8 +12,9 @@ parameter gradient, eval mode, float32.
 
 Timed at DDPM CIFAR-10 size (35,746,307 parameters on both sides), batch 8 × 3 × 32 × 32:
 - forward: eval mode, torch.no_grad;
-- train step: train mode (dropout 0.1), MSE to a noise target, backward, Adam step
-  (torch.optim.Adam defaults, the same on both sides);
+- train step: train mode (dropout 0.1), MSE to a noise target, backward, and the optimizer
+  step each library trains with: diffmm's ``build_adamw`` (the Trainer's AdamW, fused kernel)
+  and guided-diffusion's TrainLoop AdamW (torch's per-tensor loop), both lr 2e-4, no decay;
 in one process, alternating the two networks repeat by repeat (order flipped every repeat) so
 that load from other jobs on a shared machine falls on both alike; min and median over the
 timed repeats, the 1-minute load average before and after each kind.
@@ -40,6 +41,8 @@ import time
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from diffmm.training.optimizer import build_adamw
 
 BATCH, CHANNELS, SIZE = 8, 3, 32
 KINDS = ("forward", "train")
@@ -242,8 +245,11 @@ def same_function(models: dict[str, nn.Module]) -> dict[str, float]:
     }
 
 
-def make_steps(model: nn.Module) -> dict:
-    optimizer = torch.optim.Adam(model.parameters(), lr=2e-4)
+def make_steps(model: nn.Module, impl: str) -> dict:
+    if impl == "ours":
+        optimizer = build_adamw(model.parameters(), 2e-4)
+    else:
+        optimizer = torch.optim.AdamW(model.parameters(), lr=2e-4, fused=False)
     gen = torch.Generator().manual_seed(1)
     x = torch.randn(BATCH, CHANNELS, SIZE, SIZE, generator=gen)
     t = torch.randint(0, 1000, (BATCH,), generator=gen)
@@ -274,17 +280,17 @@ def max_rss_mib() -> float:
 def memory_child(impl: str, args: argparse.Namespace) -> dict:
     """Peak RSS of a process that builds one network and runs a forward and two train steps."""
     torch.set_num_threads(args.threads)
-    steps = make_steps(build(impl, args.reference_dir))
+    steps = make_steps(build(impl, args.reference_dir), impl)
     rss_setup = max_rss_mib()
     steps["forward"]()
     steps["train"]()
-    steps["train"]()  # the second step has Adam's moment buffers allocated
+    steps["train"]()  # the second step has AdamW's moment buffers allocated
     peak = max_rss_mib()
     return {"rss_peak_mib": peak, "rss_growth_mib": peak - rss_setup}
 
 
 def time_both(models: dict[str, nn.Module], args: argparse.Namespace) -> dict:
-    steps = {impl: make_steps(m) for impl, m in models.items()}
+    steps = {impl: make_steps(m, impl) for impl, m in models.items()}
     clock = time.process_time if args.clock == "cpu" else time.perf_counter
     result: dict = {}
     for kind in KINDS:
@@ -311,7 +317,7 @@ PROFILE_FAMILIES = {
         ("aten::bmm", "aten::mm", "aten::addmm"),
         ("bmm", "mm", "addmm"),
     ),
-    "Adam step": (("Optimizer.step#Adam.step",), ()),
+    "AdamW step": (("Optimizer.step#AdamW.step",), ()),
 }
 
 
@@ -321,7 +327,7 @@ def profile_ours(model: nn.Module) -> str:
     from torch.profiler import profile
     from torch.utils.flop_counter import FlopCounterMode
 
-    step = make_steps(model)["train"]
+    step = make_steps(model, "ours")["train"]
     step()
     counter = FlopCounterMode(display=False)
     with counter:
@@ -392,7 +398,7 @@ def markdown(summary: dict, timing: dict, args: argparse.Namespace) -> str:
         "| load avg before → after |",
         "|---|---|---|---|---|",
     ]
-    for kind, label in (("forward", "forward (eval, no_grad)"), ("train", "fwd+bwd+Adam")):
+    for kind, label in (("forward", "forward (eval, no_grad)"), ("train", "fwd+bwd+AdamW")):
         ours, ref = timing[kind]["times"]["ours"], timing[kind]["times"]["reference"]
         before, after = timing[kind]["load"]
         lines.append(

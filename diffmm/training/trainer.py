@@ -56,6 +56,7 @@ from diffmm.training.ema import EMA
 from diffmm.training.interrupt import StopRequests, TrainingInterrupted
 from diffmm.training.launch import cpu_only_launch, process_seed, usable_mixed_precision
 from diffmm.training.logging import IntervalSums, TrainLogger
+from diffmm.training.optimizer import build_adamw
 from diffmm.training.schedules import build_lr_scheduler
 
 LossFn = Callable[[nn.Module, Any, torch.Generator], tuple[Tensor, dict[str, float]]]
@@ -136,11 +137,12 @@ class Trainer:
             num_workers=config.num_workers,
             generator=self._loader_generator,
         )
-        optimizer = torch.optim.AdamW(
+        optimizer = build_adamw(
             model.parameters(),
-            lr=config.learning_rate,
-            betas=tuple(config.adam_betas),
-            weight_decay=config.weight_decay,
+            config.learning_rate,
+            config.adam_betas,
+            config.weight_decay,
+            device=acc.device,
         )
         scheduler = build_lr_scheduler(
             optimizer,
