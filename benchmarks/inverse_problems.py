@@ -46,6 +46,7 @@ from diffmm.metrics.crps import crps_at
 from diffmm.metrics.image_quality import psnr, ssim
 from diffmm.models.generation import DiffusionGenerator
 from diffmm.models.restoration import Restorer
+from diffmm.models.timegrad_lookahead import Lookahead
 
 Row = tuple[str, str, str, float, float]  # task, method, metric text, NFE, seconds per sample
 
@@ -313,10 +314,48 @@ def vocoder_rows(args: argparse.Namespace) -> Iterator[Row]:
 
 
 # ------------------------------------------------------------------ series
+# name (for --methods), solver options of restore_series
+SERIES_METHODS = (
+    ("replacement", {"method": "replacement", "sampler": "ddpm", "steps": None}),
+    ("repaint", {"method": "repaint", "sampler": "ddpm", "steps": None}),
+    ("replacement", {"method": "replacement", "sampler": "ddim", "steps": 10}),
+    ("pigdm", {"method": "pigdm", "sampler": "ddpm", "steps": None}),
+    # look-ahead (diffmm.models.timegrad_lookahead): M candidates, N draws, H steps ahead
+    ("lookahead", {"method": "replacement", "sampler": "ddim", "steps": 10,
+                   "lookahead": Lookahead(candidates=16, draws=8, steps_ahead=2)}),
+    ("lookahead", {"method": "replacement", "sampler": "ddim", "steps": 10,
+                   "lookahead": Lookahead(candidates=32, draws=8, steps_ahead=2)}),
+    ("lookahead", {"method": "replacement", "sampler": "ddim", "steps": 10,
+                   "lookahead": Lookahead(candidates=8, draws=8, steps_ahead=1)}),
+)  # fmt: skip
+
+
+@contextmanager
+def counting_rows(model: torch.nn.Module):
+    """Count the rows of every forward call of ``model``: network evaluations of single
+    samples, for methods whose batches grow (the look-ahead's candidates and draws)."""
+    rows = [0]
+    hook = model.register_forward_hook(
+        lambda _, inputs, __: rows.__setitem__(0, rows[0] + len(inputs[0]))
+    )
+    try:
+        yield rows
+    finally:
+        hook.remove()
+
+
+def series_label(options: dict) -> str:
+    name, ahead = f"TimeGrad {options['method']}", options.get("lookahead")
+    if ahead is not None:
+        name += f" + look-ahead M={ahead.candidates} N={ahead.draws} H={ahead.steps_ahead}"
+    return f"{name} ({options['sampler']} {options['steps'] or 'all'})"
+
+
 def imputation_rows(
     predictor, histories: list, hidden: list[np.ndarray], task: str, args: argparse.Namespace
 ) -> Iterator[Row]:
-    """Hide ``hidden`` (D, T) entries of each history, impute them, score them."""
+    """Hide ``hidden`` (D, T) entries of each history, impute them, score them: CRPS on all
+    hidden entries, on those whose next hour is known and on the rest."""
     from diffmm.models.timegrad_inverse import restore_series
     from diffmm.timeseries import MultivariateSeries
 
@@ -329,6 +368,14 @@ def imputation_rows(
     ]
     truth = np.stack([h.target[:, -context:].T for h in histories])  # (W, C, D)
     where = np.stack([hide[:, -context:].T for hide in hidden])
+    next_known = np.zeros_like(where)
+    next_known[:, :-1] = np.stack([m.observed[:, -context + 1 :].T for m in masked])
+    subsets = (where, where & next_known, where & ~next_known)
+
+    def score(estimate: np.ndarray) -> str:
+        crps = [crps_at(estimate, truth, subset) for subset in subsets]
+        return f"CRPS {crps[0]:.2f} (next hour known {crps[1]:.2f}, not {crps[2]:.2f})"
+
     linear, seasonal = [], []
     for h, m in zip(histories, masked):
         filled = np.empty_like(h.target)
@@ -341,24 +388,20 @@ def imputation_rows(
         ("linear interpolation", linear),
         ("seasonal naive (24 h back)", seasonal),
     ):
-        yield task, name, f"CRPS {crps_at(np.stack(estimate)[None], truth, where):.2f}", 0, 0
-    for method, sampler, steps in (
-        ("replacement", "ddpm", None),
-        ("repaint", "ddpm", None),
-        ("replacement", "ddim", 10),
-        ("pigdm", "ddpm", None),
-    ):
-        if args.methods and method not in args.methods.split(","):
+        yield task, name, score(np.stack(estimate)[None]), 0, 0
+    for name, options in SERIES_METHODS:
+        if args.methods and name not in args.methods.split(","):
             continue
-        paths, nfe, sec = timed(
-            predictor.model, len(masked) * args.num_paths,
-            lambda m=method, s=sampler, k=steps: restore_series(
-                predictor, masked, 1, num_samples=args.num_paths, method=m, sampler=s, steps=k,
-                seed=args.seed,
-            ),
-        )  # fmt: skip
-        crps = crps_at(paths[:, :, :context].transpose(1, 0, 2, 3), truth, where)
-        yield task, f"TimeGrad {method} ({sampler} {steps or 'all'})", f"CRPS {crps:.2f}", nfe, sec
+        count = len(masked) * args.num_paths
+        with counting_rows(predictor.model) as rows:
+            paths, _, sec = timed(
+                predictor.model, count,
+                lambda o=options: restore_series(
+                    predictor, masked, 1, num_samples=args.num_paths, seed=args.seed, **o
+                ),
+            )  # fmt: skip
+        estimate = paths[:, :, :context].transpose(1, 0, 2, 3)
+        yield task, series_label(options), score(estimate), rows[0] / count, sec
 
 
 def series_rows(args: argparse.Namespace) -> Iterator[Row]:

@@ -145,7 +145,9 @@ def masked_covariance(scatter: Tensor, mask: Tensor) -> Tensor:
     rest (a Gaussian's marginal, kept full-size), with a small ridge for the Cholesky."""
     marginal = scatter * mask[:, :, None] * mask[:, None, :] + torch.diag_embed(1 - mask)
     ridge = 1e-6 * marginal.diagonal(dim1=1, dim2=2).mean(-1).clamp_min(1e-12)
-    return marginal + ridge[:, None, None] * torch.eye(mask.shape[1], dtype=scatter.dtype)
+    return marginal + ridge[:, None, None] * torch.eye(
+        mask.shape[1], dtype=scatter.dtype, device=scatter.device
+    )
 
 
 def gaussian_log_weights(drawn: Tensor, known: Tensor, values: Tensor) -> Tensor:
@@ -155,14 +157,15 @@ def gaussian_log_weights(drawn: Tensor, known: Tensor, values: Tensor) -> Tensor
     paths, count, draws = drawn.shape[:3]
     if draws < 2:
         raise ValueError(f"the look-ahead needs at least 2 draws per candidate, got {draws}")
-    drawn = drawn.reshape(paths, count, draws, -1)
+    # float64: the pooled Gram matrix of nearly collinear series is not PD in float32
+    drawn = drawn.reshape(paths, count, draws, -1).double()
     mean = drawn.mean(2)
     residual = drawn - mean[:, :, None]
     # pooled over the path's candidates, × (1 + 1/N) for the error of the candidate's mean
     scatter = torch.einsum("bmne,bmnf->bef", residual, residual)
     scatter = scatter * (1 + 1 / draws) / (count * (draws - 1))
     mask = known.reshape(paths, -1).to(scatter.dtype)
-    delta = (values.reshape(paths, 1, -1) - mean) * mask[:, None]
+    delta = (values.reshape(paths, 1, -1).double() - mean) * mask[:, None]
     factor = torch.linalg.cholesky(masked_covariance(scatter, mask))
     whitened = torch.linalg.solve_triangular(factor[:, None], delta[..., None], upper=False)
-    return -0.5 * whitened.square().sum((-2, -1))
+    return -0.5 * whitened.square().sum((-2, -1)).to(values.dtype)
