@@ -7,7 +7,8 @@ D-vector with unknown entries is sampled from the diffusion conditioned on its k
 (``diffmm.diffusion.inverse``: a mask over the D series), and the completed vector is fed back
 to the RNN, so later steps see the imputed values through their lags. Steps with every entry
 known are taken as they are. Entries before the context (read only as lags) stay as
-``sample_paths`` reads them: 0 where missing.
+``sample_paths`` reads them: 0 where missing. The walk never sees later known values; the
+optional look-ahead (``diffmm.models.timegrad_lookahead``) weighs candidates by them.
 """
 
 from __future__ import annotations
