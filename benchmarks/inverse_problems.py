@@ -468,6 +468,7 @@ def main() -> None:
     parser.add_argument("--colour-unseen", default=None, help="crops of unseen photos (.npz)")
     parser.add_argument("--colour-samples", type=int, default=8, help="K of the mean rows")
     parser.add_argument("--colour-mean-of", default="ddnm", help="methods with mean-of-K rows")
+    parser.add_argument("--colour-warm-start", type=int, default=250, help="t₀ of warm DDNM")
     parser.add_argument("--speech", default=None, help="unconditional waveform bundle")
     parser.add_argument("--speech-dir", default=None, help="Kaldi data dir of held-out speech")
     parser.add_argument("--vocoder", default=None, help="mel-conditioned vocoder bundle")
