@@ -29,12 +29,12 @@ rewrites of the module's maths:
 Each layer reads x̃ from one buffer and writes the next layer's x̃ to another (double
 buffering), so every block of rows is independent of the others and the blocks are shared out
 among CPU worker threads, each running its ops single-threaded on ``BLOCK_ROWS`` rows at a time
-(an L2-sized working set; on other devices blocks are larger, since every op is a launch).
-Splitting each op over the intra-op threads instead puts a thread barrier after every op, which
-on a shared 2-core machine cost up to 2× (one barrier per layer here). A batch is laid out item
-after item with P pad rows either side of each (P the widest padding); blocks run over the
-flattened range and compute throw-away rows on the pads between items, which are refilled
-every layer. The step embedding must be the same for every item of the batch (as in sampling).
+(an L2-sized working set). Splitting each op over the intra-op threads instead puts a thread
+barrier after every op, which on a shared 2-core machine cost up to 2× (one barrier per layer
+here). A batch is laid out item after item with P pad rows either side of each (P the widest
+padding); blocks run over the flattened range and compute throw-away rows on the pads between
+items, which are refilled every layer. The step embedding must be the same for every item of
+the batch (as in sampling).
 
 float32 (:class:`Float32Blocks`) keeps Z = [x̃ | Ŝ] with Ŝ_l = S_l / √2^l: layer l's skip
 weights scaled by 2^(−l/2) make both halves follow one recurrence, one GEMM with β = 1/√2
@@ -62,8 +62,6 @@ if TYPE_CHECKING:
     from diffmm.nn.wavenet import ResidualStack
 
 BLOCK_ROWS = 2048  # 1 MiB of float32 pre-activations for C = 64: they stay in L2
-# elsewhere (GPUs) each op is a kernel launch: blocks only bound the temporaries, 32 MiB for C = 64
-DEVICE_BLOCK_ROWS = 32768
 FILTER_SCALE = -2.0  # tanh(b) = 1 − 2σ(−2b)
 ROOT_HALF = 1 / math.sqrt(2.0)
 MATRIX_ALIGN = 32
@@ -238,8 +236,7 @@ class Blocks:
         self.rows = length + 2 * self.pad
         self.start, self.stop = self.pad, self.batch * self.rows - self.pad
         self.workers = 1 if pool is None else pool.workers
-        self.block_rows = BLOCK_ROWS if x.device.type == "cpu" else DEVICE_BLOCK_ROWS
-        block = min(self.block_rows, self.stop - self.start)
+        block = min(BLOCK_ROWS, self.stop - self.start)
         self.scale = torch.ones(2 * self.channels, device=x.device)
         self.scale[self.channels :] = FILTER_SCALE
         self.pre = [x.new_empty(block, 2 * self.channels) for _ in range(self.workers)]
@@ -253,8 +250,8 @@ class Blocks:
     def run_blocks(self, work: Callable[[int, int, int], None]) -> None:
         """work(first, last, worker) for every block, each worker taking a contiguous run."""
         blocks = [
-            (first, min(first + self.block_rows, self.stop))
-            for first in range(self.start, self.stop, self.block_rows)
+            (first, min(first + BLOCK_ROWS, self.stop))
+            for first in range(self.start, self.stop, BLOCK_ROWS)
         ]
         share = -(-len(blocks) // self.workers)
 
