@@ -26,19 +26,18 @@ rewrites of the module's maths:
   multiply-add give g. Measured over b ∈ [−12, 12]: the identity's float32 error is 1.8e-7
   absolute (torch.tanh's 3e-8; 1 − 2σ cancels near b = 0), the gate's 2.7e-7 (1.4e-7).
 
-Each layer reads x̃ from one buffer and writes the next layer's x̃ to another (double
-buffering), so every block of rows is independent of the others and the blocks are shared out
-among CPU worker threads, each running its ops single-threaded on ``BLOCK_ROWS`` rows at a time
-(an L2-sized working set). Splitting each op over the intra-op threads instead puts a thread
-barrier after every op, which on a shared 2-core machine cost up to 2× (one barrier per layer
-here). A batch is laid out item after item with P pad rows either side of each (P the widest
-padding); blocks run over the flattened range and compute throw-away rows on the pads between
-items, which are refilled every layer. The step embedding must be the same for every item of
-the batch (as in sampling).
+Rows run in blocks of ``BLOCK_ROWS``, which bounds the temporaries (4C floats a row) for long
+signals; on a loaded 2-core machine every op is a thread barrier, and blocks of 2048 rows (an
+L2 working set) measured no faster on one thread and up to 1.7× slower on two. x̃ is updated
+in place one block late: block i's update waits until block i+1's taps, which reach at most
+d ≤ ``BLOCK_ROWS`` rows back, have been read. A batch is laid out item after item
+with P pad rows either side of each (P the widest padding); blocks run over the flattened
+range and compute throw-away rows on the pads between items, which are refilled every layer.
+The step embedding must be the same for every item of the batch (as in sampling).
 
 float32 (:class:`Float32Blocks`) keeps Z = [x̃ | Ŝ] with Ŝ_l = S_l / √2^l: layer l's skip
-weights scaled by 2^(−l/2) make both halves follow one recurrence, one GEMM with β = 1/√2
-updates both. Summation order differs from the module's, so outputs equal it to
+weights scaled by 2^(−l/2) make both halves follow one recurrence, one in-place GEMM with
+β = 1/√2 updates both. Summation order differs from the module's, so outputs equal it to
 float32 round-off. Low precision (:class:`LowPrecisionBlocks`, autocast active): x̃ and the
 gates are bf16/fp16 GEMM operands, each pre-activation (taps, conditioner and bias) accumulates
 in float32 inside one GEMM, the sigmoid and gate arithmetic run in float32, and the skip sum S
@@ -48,9 +47,6 @@ is kept in float32, each layer's skip GEMM rounded once before it is added.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -61,7 +57,7 @@ from torch.nn import functional as F
 if TYPE_CHECKING:
     from diffmm.nn.wavenet import ResidualStack
 
-BLOCK_ROWS = 2048  # 1 MiB of float32 pre-activations for C = 64: they stay in L2
+BLOCK_ROWS = 32768  # 1.5 s at 22.05 kHz: 32 MiB of float32 temporaries for C = 64
 FILTER_SCALE = -2.0  # tanh(b) = 1 − 2σ(−2b)
 ROOT_HALF = 1 / math.sqrt(2.0)
 MATRIX_ALIGN = 32
@@ -162,19 +158,16 @@ def residual_stack_inference(
 ) -> Tensor:
     """Skip sum / √L of ``stack`` for x (B, C, L) with one step embedding (1 or B rows, all
     equal) and the per-layer cache ``projected_condition`` or the unprojected ``condition``."""
-    batch, channels, length = x.shape
+    _, channels, length = x.shape
     pad = stack.max_padding
     dtype = compute_dtype(x.device)
     runner_class = Float32Blocks if dtype == torch.float32 else LowPrecisionBlocks
-    with (
-        torch.autocast(x.device.type, enabled=False),
-        block_workers(x.device, batch * (length + 2 * pad)) as pool,
-    ):
+    with torch.autocast(x.device.type, enabled=False):
         unprojected = None
         if condition is not None:
             unprojected = padded_time_major(condition, pad, condition.dtype)
         cache = None if projected_condition is None else flat_cache(stack, projected_condition)
-        runner = runner_class(stack, x, dtype, unprojected, pool)
+        runner = runner_class(stack, x, dtype, unprojected)
         embedding = step_embedding[:1].float()
         offset = torch.zeros(channels, device=x.device)  # m: x = x̃ + m
         skip_bias = torch.zeros(channels, device=x.device)
@@ -189,32 +182,6 @@ def residual_stack_inference(
         return (skip / math.sqrt(stack.num_layers)).to(x.dtype).transpose(1, 2)
 
 
-class WorkerPool(ThreadPoolExecutor):
-    """Threads whose torch ops each run on one intra-op thread."""
-
-    def __init__(self, workers: int) -> None:
-        super().__init__(workers, initializer=torch.set_num_threads, initargs=(1,))
-        self.workers = workers
-
-
-@contextmanager
-def block_workers(device: torch.device, rows: int) -> Iterator[WorkerPool | None]:
-    """One worker thread per intra-op thread on a CPU, each running its ops on one thread; no
-    pool (blocks run in this thread) on other devices or when there are too few blocks."""
-    threads = torch.get_num_threads()
-    count = min(threads, rows // BLOCK_ROWS)
-    if device.type != "cpu" or count < 2:
-        yield None
-        return
-    pool = WorkerPool(count)
-    try:
-        yield pool
-    finally:
-        pool.shutdown()
-        # the workers' setting is also the default that new threads start from: restore it
-        torch.set_num_threads(threads)
-
-
 def padded_time_major(values: Tensor, pad: int, dtype: torch.dtype, width: int = 0) -> Tensor:
     """(B, W, L) → (B, L + 2P, max(W, width)) in ``dtype``: each item's values time-major
     between P zero rows either side, extra columns zero."""
@@ -225,44 +192,26 @@ def padded_time_major(values: Tensor, pad: int, dtype: torch.dtype, width: int =
 
 
 class Blocks:
-    """Rows [P, B·rows − P) of the flattened padded layout, run block by block, the blocks
-    shared out among ``pool``'s workers (in this thread when there is no pool)."""
+    """Rows [P, B·rows − P) of the flattened padded layout, run block by block."""
 
-    def __init__(
-        self, stack: ResidualStack, x: Tensor, dtype: torch.dtype, pool: WorkerPool | None
-    ) -> None:
+    def __init__(self, stack: ResidualStack, x: Tensor, dtype: torch.dtype) -> None:
         self.batch, self.channels, length = x.shape
-        self.pad, self.dtype, self.pool = stack.max_padding, dtype, pool
+        self.pad, self.dtype = stack.max_padding, dtype
         self.rows = length + 2 * self.pad
         self.start, self.stop = self.pad, self.batch * self.rows - self.pad
-        self.workers = 1 if pool is None else pool.workers
-        block = min(BLOCK_ROWS, self.stop - self.start)
+        # a block covers the widest tap reach, so that the late update stays behind the reads
+        self.block_rows = max(BLOCK_ROWS, self.pad)
+        block = min(self.block_rows, self.stop - self.start)
         self.scale = torch.ones(2 * self.channels, device=x.device)
         self.scale[self.channels :] = FILTER_SCALE
-        self.pre = [x.new_empty(block, 2 * self.channels) for _ in range(self.workers)]
-        self.gates = [x.new_empty(block, self.channels, dtype=dtype) for _ in range(self.workers)]
+        self.pre = x.new_empty(block, 2 * self.channels, dtype=torch.float32)
+        self.signal = x.new_empty(0)  # x̃ as (B, rows, C), set by the subclass
 
-    @property
-    def signal(self) -> Tensor:
-        """x̃ as (B, rows, C): the buffer the next layer reads."""
-        raise NotImplementedError
-
-    def run_blocks(self, work: Callable[[int, int, int], None]) -> None:
-        """work(first, last, worker) for every block, each worker taking a contiguous run."""
-        blocks = [
-            (first, min(first + BLOCK_ROWS, self.stop))
-            for first in range(self.start, self.stop, BLOCK_ROWS)
+    def blocks(self) -> list[tuple[int, int]]:
+        return [
+            (first, min(first + self.block_rows, self.stop))
+            for first in range(self.start, self.stop, self.block_rows)
         ]
-        share = -(-len(blocks) // self.workers)
-
-        def run_share(worker: int) -> None:
-            for first, last in blocks[worker * share : (worker + 1) * share]:
-                work(first, last, worker)
-
-        if self.pool is None:
-            run_share(0)
-        else:
-            list(self.pool.map(run_share, range(self.workers)))
 
     def fill_padding(self, shift: Tensor, reach: int, mode: str) -> None:
         """Set the ``reach`` pad rows either side of every item: −(m + e) for zero padding (see
@@ -285,35 +234,27 @@ class Blocks:
 
 
 class Float32Blocks(Blocks):
-    """Z = [x̃ | Ŝ] in float32, read from one buffer and written to the other; see the module
-    docstring."""
+    """Z = [x̃ | Ŝ] in float32; see the module docstring."""
 
     def __init__(
-        self,
-        stack: ResidualStack,
-        x: Tensor,
-        dtype: torch.dtype,
-        unprojected: Tensor | None,
-        pool: WorkerPool | None,
+        self, stack: ResidualStack, x: Tensor, dtype: torch.dtype, unprojected: Tensor | None
     ) -> None:
-        super().__init__(stack, x, dtype, pool)
-        z = padded_time_major(x, self.pad, torch.float32, width=2 * self.channels)
-        self.buffers = [z.view(-1, 2 * self.channels), z.clone().view(-1, 2 * self.channels)]
+        super().__init__(stack, x, dtype)
+        self.z = padded_time_major(x, self.pad, torch.float32, width=2 * self.channels)
+        self.signal = self.z[..., : self.channels]
+        self.flat = self.z.view(-1, 2 * self.channels)
         self.unprojected = None
         if unprojected is not None:
             self.unprojected = unprojected.view(-1, unprojected.shape[-1])[self.start : self.stop]
         self.layers = stack.num_layers
-
-    @property
-    def signal(self) -> Tensor:
-        return self.buffers[0].view(self.batch, self.rows, -1)[..., : self.channels]
+        self.gates = [self.pre.new_empty(self.pre.shape[0], self.channels) for _ in range(2)]
 
     def run_layer(self, index: int, terms: LayerTerms, cache: Tensor | None) -> None:
-        c, (source, target) = self.channels, self.buffers
+        c, flat = self.channels, self.flat
         out_weight = torch.cat([terms.residual, terms.skip * 2.0 ** (-index / 2)], 1) * ROOT_HALF
-
-        def work(first: int, last: int, worker: int) -> None:
-            pre = self.pre[worker][: last - first]
+        pending = None
+        for number, (first, last) in enumerate(self.blocks()):
+            pre = self.pre[: last - first]
             here = slice(first - self.start, last - self.start)
             if cache is not None:
                 torch.addcmul(terms.bias, cache[here], self.scale, out=pre)
@@ -322,20 +263,17 @@ class Float32Blocks(Blocks):
             else:
                 pre.copy_(terms.bias.expand_as(pre))
             for taps, o in zip(terms.taps, terms.offsets):
-                pre.addmm_(source[first + o : last + o, :c], taps)
-            gate = self.gates[worker][: last - first]
+                pre.addmm_(flat[first + o : last + o, :c], taps)
+            gate = self.gates[number % 2][: last - first]
             self.gate(pre, gate)
-            torch.addmm(
-                source[first:last], gate, out_weight, beta=ROOT_HALF, out=target[first:last]
-            )
-
-        self.run_blocks(work)
-        self.buffers.reverse()
+            if pending is not None:
+                flat[pending[0] : pending[1]].addmm_(pending[2], out_weight, beta=ROOT_HALF)
+            pending = (first, last, gate)
+        flat[pending[0] : pending[1]].addmm_(pending[2], out_weight, beta=ROOT_HALF)
 
     def skip_sum(self) -> Tensor:
         """S − Σ b_skip, (B, rows, C)."""
-        z = self.buffers[0].view(self.batch, self.rows, -1)
-        return z[..., self.channels :] * 2.0 ** (self.layers / 2)
+        return self.z[..., self.channels :] * 2.0 ** (self.layers / 2)
 
 
 class LowPrecisionBlocks(Blocks):
@@ -343,17 +281,12 @@ class LowPrecisionBlocks(Blocks):
     docstring."""
 
     def __init__(
-        self,
-        stack: ResidualStack,
-        x: Tensor,
-        dtype: torch.dtype,
-        unprojected: Tensor | None,
-        pool: WorkerPool | None,
+        self, stack: ResidualStack, x: Tensor, dtype: torch.dtype, unprojected: Tensor | None
     ) -> None:
-        super().__init__(stack, x, dtype, pool)
+        super().__init__(stack, x, dtype)
         c = self.channels
-        signal = padded_time_major(x, self.pad, dtype)
-        self.buffers = [signal.view(-1, c), signal.clone().view(-1, c)]
+        self.signal = padded_time_major(x, self.pad, dtype)
+        self.flat = self.signal.view(-1, c)
         self.taps = stack.layers[0].dilated_conv.kernel_size[0] * c
         # the GEMM operand of every row: the taps, rewritten every layer, then an unprojected
         # conditioner and a column of ones (for the bias), written once; K padded to whole
@@ -368,14 +301,11 @@ class LowPrecisionBlocks(Blocks):
             ]
             self.matrix[:, columns.stop] = 1.0
         self.unprojected = unprojected is not None
+        self.gates = [x.new_empty(self.pre.shape[0], c, dtype=dtype) for _ in range(2)]
         self.skip = x.new_zeros(self.batch * self.rows, c, dtype=torch.float32)
 
-    @property
-    def signal(self) -> Tensor:
-        return self.buffers[0].view(self.batch, self.rows, self.channels)
-
     def run_layer(self, index: int, terms: LayerTerms, cache: Tensor | None) -> None:
-        c, taps, (source, target) = self.channels, self.taps, self.buffers
+        c, flat, taps = self.channels, self.flat, self.taps
         weight = terms.taps.new_zeros(self.matrix.shape[1], 2 * c)
         weight[:taps] = terms.taps.reshape(-1, 2 * c)
         if self.unprojected:
@@ -385,13 +315,13 @@ class LowPrecisionBlocks(Blocks):
         weight = weight.to(self.dtype)
         residual = (terms.residual * ROOT_HALF).to(self.dtype)
         skip = terms.skip.to(self.dtype)
-
-        def work(first: int, last: int, worker: int) -> None:
+        pending = None
+        for number, (first, last) in enumerate(self.blocks()):
             here = slice(first - self.start, last - self.start)
             matrix = self.matrix[here]
             for j, o in enumerate(terms.offsets):
-                matrix[:, j * c : (j + 1) * c].copy_(source[first + o : last + o])
-            pre = self.pre[worker][: last - first]
+                matrix[:, j * c : (j + 1) * c].copy_(flat[first + o : last + o])
+            pre = self.pre[: last - first]
             if self.unprojected:
                 pre.copy_(torch.mm(matrix, weight))
             else:
@@ -403,13 +333,13 @@ class LowPrecisionBlocks(Blocks):
             # the gate in float32 over the spent filter half, then rounded once for the GEMMs
             # (an addcmul writing bf16 directly converts through a temporary: 1.7× slower)
             self.gate(pre, pre[:, c:])
-            gate = self.gates[worker][: last - first]
+            gate = self.gates[number % 2][: last - first]
             gate.copy_(pre[:, c:])
             self.skip[first:last].add_(torch.mm(gate, skip))  # S summed in float32
-            torch.addmm(source[first:last], gate, residual, beta=ROOT_HALF, out=target[first:last])
-
-        self.run_blocks(work)
-        self.buffers.reverse()
+            if pending is not None:
+                flat[pending[0] : pending[1]].addmm_(pending[2], residual, beta=ROOT_HALF)
+            pending = (first, last, gate)
+        flat[pending[0] : pending[1]].addmm_(pending[2], residual, beta=ROOT_HALF)
 
     def skip_sum(self) -> Tensor:
         """S − Σ b_skip, (B, rows, C)."""
