@@ -19,13 +19,14 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from diffmm.diffusion.inverse import ChannelMeanOperator
 from diffmm.vision.restoration import LUMA_WEIGHTS
 
 
 def luma(images: Tensor) -> Tensor:
-    """y = Σ_c w_c x_c of (N, 3, H, W) images, kept as (N, 1, H, W)."""
-    weights = torch.tensor(LUMA_WEIGHTS, dtype=images.dtype).reshape(1, 3, 1, 1)
-    return (images * weights).sum(1, keepdim=True)
+    """y = Σ_c w_c x_c of (N, 3, H, W) images, kept as (N, 1, H, W): ``colorize``'s
+    measurement."""
+    return ChannelMeanOperator(3, LUMA_WEIGHTS).forward(images)
 
 
 @dataclass(frozen=True)
