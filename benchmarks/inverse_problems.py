@@ -333,6 +333,8 @@ def main() -> None:
     parser.add_argument("--num-paths", type=int, default=50)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--methods", default=None, help="run only these (comma-separated)")
+    parser.add_argument("--hide-hours", type=int, default=None, help="series: hide in last S h")
+    parser.add_argument("--lookaheads", default=None, help="series look-ahead rows, MxNxH,...")
     args = parser.parse_args()
     torch.set_num_threads(1)
     from inverse_colour import colour_rows  # they import this module's helpers

@@ -5,6 +5,9 @@ A TimeGrad bundle on the dataset's test windows: 30% of the context entries hidd
 steps back), with the CRPS split by whether the next hour of a hidden entry is known; forecasts
 of series 2 and 3 given series 0 and 1 over the horizon, against the plain forecast and
 seasonal naive. CRPS on the hidden or forecast entries (a point baseline's CRPS is its MAE).
+``--hide-hours S`` hides entries in the last S hours of the context only (default: all of it),
+so that models of different context lengths are scored on the same entries; ``--lookaheads``
+lists the look-ahead rows as ``MxNxH`` (candidates, draws, steps ahead).
 """
 
 from __future__ import annotations
@@ -27,13 +30,20 @@ SERIES_METHODS = (
     ("replacement", {"method": "replacement", "sampler": "ddim", "steps": 10}),
     ("pigdm", {"method": "pigdm", "sampler": "ddpm", "steps": None}),
     # look-ahead (diffmm.models.timegrad_lookahead): M candidates, N draws, H steps ahead
-    ("lookahead", {"method": "replacement", "sampler": "ddim", "steps": 10,
-                   "lookahead": Lookahead(candidates=16, draws=8, steps_ahead=2)}),
-    ("lookahead", {"method": "replacement", "sampler": "ddim", "steps": 10,
-                   "lookahead": Lookahead(candidates=32, draws=8, steps_ahead=2)}),
-    ("lookahead", {"method": "replacement", "sampler": "ddim", "steps": 10,
-                   "lookahead": Lookahead(candidates=8, draws=8, steps_ahead=1)}),
 )  # fmt: skip
+DEFAULT_LOOKAHEADS = "16x8x2,32x8x2,8x8x1"  # M x N x H of the look-ahead rows
+
+
+def series_methods(lookaheads: str | None) -> list[tuple[str, dict]]:
+    """SERIES_METHODS, then one look-ahead row (replacement, DDIM 10) per ``MxNxH`` of the
+    comma-separated ``lookaheads`` (None: DEFAULT_LOOKAHEADS)."""
+    rows = list(SERIES_METHODS)
+    for spec in (lookaheads or DEFAULT_LOOKAHEADS).split(","):
+        m, n, h = (int(v) for v in spec.split("x"))
+        ahead = Lookahead(candidates=m, draws=n, steps_ahead=h)
+        options = {"method": "replacement", "sampler": "ddim", "steps": 10, "lookahead": ahead}
+        rows.append(("lookahead", options))
+    return rows
 
 
 @contextmanager
@@ -95,8 +105,11 @@ def imputation_rows(
         ("seasonal naive (24 h back)", seasonal),
     ):
         yield task, name, score(np.stack(estimate)[None]), 0, 0
-    for name, options in SERIES_METHODS:
-        if args.methods and name not in args.methods.split(","):
+    for name, options in series_methods(args.lookaheads):
+        # a method by its name ("replacement") or with its sampler ("replacement-ddim")
+        if args.methods and not {name, f"{name}-{options['sampler']}"} & set(
+            args.methods.split(",")
+        ):
             continue
         count = len(masked) * args.num_paths
         with counting_rows(predictor.model) as rows:
@@ -120,16 +133,18 @@ def series_rows(args: argparse.Namespace) -> Iterator[Row]:
     windows = forecaster.read(args.series_data)
     histories = windows.histories[: args.num_windows]
     rng = np.random.default_rng(args.seed)
+    # the last `span` hours of the context: the same entries for models of any context >= span
+    span = min(args.hide_hours or context, context)
     scattered, block = [], []
     for h in histories:
         # only entries whose value and seasonal-naive value (24 h back) are both known
         scorable = h.observed.copy()
         scorable[:, 24:] &= h.observed[:, :-24]
         hide = np.zeros_like(h.observed)
-        hide[:, -context:] = rng.random((h.num_series, context)) < 0.3
+        hide[:, -span:] = rng.random((h.num_series, span)) < 0.3
         scattered.append(hide & scorable)
         hide = np.zeros_like(h.observed)
-        hide[:2, -context // 2 - 4 : -context // 2 + 4] = True  # 8 h of series 0 and 1
+        hide[:2, -span // 2 - 4 : -span // 2 + 4] = True  # 8 h of series 0 and 1
         block.append(hide & scorable)
     yield from imputation_rows(predictor, histories, scattered, "imputation, 30% scattered", args)
     yield from imputation_rows(
