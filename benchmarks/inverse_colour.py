@@ -19,10 +19,7 @@ from collections.abc import Iterator
 import torch
 from inverse_problems import IMAGE_METHODS, Row, describe, selected, timed
 
-from diffmm.diffusion.config import build_denoiser, build_schedule
-from diffmm.diffusion.grid import SamplingGrid
-from diffmm.diffusion.inverse import ChannelMeanOperator, Measurement, solve_inverse
-from diffmm.diffusion.samplers import preferred_spacing
+from diffmm.diffusion.inverse import ChannelMeanOperator, Measurement
 from diffmm.metrics.image_quality import psnr, ssim
 from diffmm.models.generation import DiffusionGenerator
 from diffmm.models.restoration import Restorer
@@ -44,27 +41,6 @@ def colour_scores(truth: torch.Tensor, estimate: torch.Tensor) -> str:
         f"PSNR {float(psnr(truth, estimate).mean()):.2f} dB, "
         f"SSIM {float(ssim(truth, estimate).mean()):.3f}"
     )
-
-
-def warm_started_ddnm(
-    generator: DiffusionGenerator, measurement: Measurement, start: int, steps: int, seed: int
-) -> torch.Tensor:
-    """DDNM with DDIM over the points of a ``steps``-step grid at model times ≤ ``start``,
-    from x_t₀ = α_t₀ (the grey image, y in every channel) + σ_t₀ ε."""
-    schedule = build_schedule(generator.diffusion)
-    full = schedule.grid(steps, preferred_spacing("ddim", schedule))
-    first = int((full.model_times[:-1] > start).sum())
-    grid = SamplingGrid(full.alphas[first:], full.sigmas[first:], full.model_times[first:])
-    rng = torch.Generator().manual_seed(seed)
-    grey = measurement.y.expand(-1, 3, -1, -1)
-    x = float(grid.alphas[0]) * grey + float(grid.sigmas[0]) * torch.randn(
-        grey.shape, generator=rng
-    )
-    denoiser = build_denoiser(generator.model, generator.diffusion)
-    with torch.no_grad():
-        return solve_inverse(
-            denoiser, x, grid, measurement, method="ddnm", sampler="ddim", generator=rng
-        )
 
 
 def colour_rows(args: argparse.Namespace) -> Iterator[Row]:
@@ -101,9 +77,13 @@ def colour_rows(args: argparse.Namespace) -> Iterator[Row]:
             continue
         k, start = args.colour_samples, args.colour_warm_start
         repeated = Measurement(operator, grey.repeat(k, 1, 1, 1))
+        warm = {"method": "ddnm", "sampler": "ddim", "steps": 100, "start_time": start}
         out, nfe, sec = timed(
-            model, n, lambda m=repeated, t=start: warm_started_ddnm(generator, m, t, 100, args.seed)
-        )
+            model, n,
+            lambda m=repeated, w=warm: restorer.restore(
+                m, **w, start=m.y.expand(-1, 3, -1, -1), batch_size=len(m.y), seed=args.seed
+            ),
+        )  # fmt: skip
         label = f"ddnm from the grey image at t₀ = {start} (ddim {nfe:.0f})"
         yield task, label, colour_scores(truth, out[:n]), nfe, sec / k
         mean = out.reshape(k, n, *out.shape[1:]).mean(0)

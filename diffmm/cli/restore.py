@@ -5,7 +5,8 @@ Tasks by bundle family:
 - image bundles: ``inpaint`` (``--mask`` PNG, white known), ``super-resolution``
   (``--factor`` 2 or 4; the input is the small image), ``colorize`` (grey input, RGB model);
   input a PNG, a flat folder of images or an ``.npz`` of uint8 NHWC; output ``.npz`` + grid;
-  ``--num-samples K`` writes the mean of K posterior samples of each image;
+  ``--num-samples K`` writes the mean of K posterior samples of each image; colorize
+  ``--warm-start T0`` starts the sampler at model time T0 from the grey image noised to it;
 - unconditional waveform bundles: ``gap-fill`` (``--gaps`` "START-END,..." seconds) and
   ``bandwidth`` (a recording below the model's rate); input and output ``.wav``;
 - mel-conditioned vocoder bundles (DiffWave, PriorGrad): ``gap-fill`` given ``--mel``, the
@@ -74,6 +75,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--lookahead-draws", type=int, default=8, help="draws per candidate")
     parser.add_argument("--lookahead-steps", type=int, default=2, help="steps looked ahead")
+    parser.add_argument(
+        "--warm-start",
+        type=float,
+        default=None,
+        metavar="T0",
+        help="colorize: start at model time T0 (of the --steps grid) from the grey image "
+        "noised to that level, not from noise (SDEdit/CCDF)",
+    )
     parser.add_argument("--samples-npy", default=None, help="also write the raw samples")
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--seed", type=int, default=0)
@@ -128,13 +137,22 @@ def restore_samples(args: argparse.Namespace) -> None:
     if is_image != (args.task in IMAGE_TASKS):
         kind = "an image" if is_image else f"a {generator.family}"
         raise DiffmmError(f"task {args.task} does not apply to {kind} bundle")
+    if args.warm_start is not None and args.task != "colorize":
+        raise DiffmmError(f"--warm-start applies to colorize, not {args.task}")
     if is_image:
         measurement, finish = image_task(args, generator.data_shape)
     else:
         measurement, finish = audio_task(args, generator)
+    # colorize's warm start: the grey image in every channel, whose luma is y exactly
+    start = None if args.warm_start is None else measurement.y.expand(-1, 3, -1, -1)
     with tqdm(total=measurement.num_examples, desc=args.task, unit="item") as bar:
         restored = Restorer(generator).restore(
-            measurement, batch_size=args.batch_size, on_batch=bar.update, **solver_options(args)
+            measurement,
+            batch_size=args.batch_size,
+            on_batch=bar.update,
+            start=start,
+            start_time=args.warm_start,
+            **solver_options(args),
         )
     finish(restored)
     if args.samples_npy:
