@@ -35,6 +35,10 @@ with P pad rows either side of each (P the widest padding); blocks run over the 
 range and compute throw-away rows on the pads between items, which are refilled every layer.
 The step embedding must be the same for every item of the batch (as in sampling).
 
+Every float32 GEMM is a batched GEMM over one row chunk per intra-op thread
+(:func:`addmm_rows_`): torch shares one tall, narrow product (K = C) among threads at 1.5–1.65×
+its one-thread speed on 2 cores, and a chunk per thread at 2.0–2.2×.
+
 float32 (:class:`Float32Blocks`) keeps Z = [x̃ | Ŝ] with Ŝ_l = S_l / √2^l: layer l's skip
 weights scaled by 2^(−l/2) make both halves follow one recurrence, one in-place GEMM with
 β = 1/√2 updates both. Summation order differs from the module's, so outputs equal it to
@@ -61,6 +65,7 @@ BLOCK_ROWS = 32768  # 1.5 s at 22.05 kHz: 32 MiB of float32 temporaries for C = 
 FILTER_SCALE = -2.0  # tanh(b) = 1 − 2σ(−2b)
 ROOT_HALF = 1 / math.sqrt(2.0)
 MATRIX_ALIGN = 32
+MIN_CHUNK_ROWS = 256  # below this a thread's chunk costs more in overhead than it shares
 
 
 def compute_dtype(device: torch.device) -> torch.dtype:
@@ -68,6 +73,25 @@ def compute_dtype(device: torch.device) -> torch.dtype:
     if torch.is_autocast_enabled(device.type):
         return torch.get_autocast_dtype(device.type)
     return torch.float32
+
+
+def addmm_rows_(out: Tensor, a: Tensor, b: Tensor, beta: float = 1.0) -> Tensor:
+    """out ← β·out + a b in place, as one batched GEMM over a row chunk per intra-op thread.
+
+    A batched GEMM runs its items on separate threads, so each thread streams its own rows of
+    ``a`` and ``out`` once; every row's arithmetic is the plain GEMM's. Rows left over by an
+    uneven split take one more, small GEMM."""
+    chunks = torch.get_num_threads()
+    rows = out.shape[0] // chunks
+    if chunks == 1 or rows < MIN_CHUNK_ROWS:
+        return out.addmm_(a, b, beta=beta)
+    split = chunks * rows
+    out[:split].unflatten(0, (chunks, rows)).baddbmm_(
+        a[:split].unflatten(0, (chunks, rows)), b.expand(chunks, -1, -1), beta=beta
+    )
+    if split < out.shape[0]:
+        out[split:].addmm_(a[split:], b, beta=beta)
+    return out
 
 
 def time_major_condition(stack: ResidualStack, condition: Tensor, dtype: torch.dtype) -> Tensor:
@@ -258,18 +282,18 @@ class Float32Blocks(Blocks):
             here = slice(first - self.start, last - self.start)
             if cache is not None:
                 torch.addcmul(terms.bias, cache[here], self.scale, out=pre)
-            elif self.unprojected is not None:
-                torch.addmm(terms.bias, self.unprojected[here], terms.cond_weight, out=pre)
             else:
                 pre.copy_(terms.bias.expand_as(pre))
+                if self.unprojected is not None:
+                    addmm_rows_(pre, self.unprojected[here], terms.cond_weight)
             for taps, o in zip(terms.taps, terms.offsets):
-                pre.addmm_(flat[first + o : last + o, :c], taps)
+                addmm_rows_(pre, flat[first + o : last + o, :c], taps)
             gate = self.gates[number % 2][: last - first]
             self.gate(pre, gate)
             if pending is not None:
-                flat[pending[0] : pending[1]].addmm_(pending[2], out_weight, beta=ROOT_HALF)
+                addmm_rows_(flat[pending[0] : pending[1]], pending[2], out_weight, ROOT_HALF)
             pending = (first, last, gate)
-        flat[pending[0] : pending[1]].addmm_(pending[2], out_weight, beta=ROOT_HALF)
+        addmm_rows_(flat[pending[0] : pending[1]], pending[2], out_weight, ROOT_HALF)
 
     def skip_sum(self) -> Tensor:
         """S − Σ b_skip, (B, rows, C)."""

@@ -99,6 +99,30 @@ def test_a_cache_in_another_layout_gives_the_same_output() -> None:
         )
 
 
+@pytest.fixture
+def three_threads(monkeypatch: pytest.MonkeyPatch):
+    """Three intra-op threads (an uneven row split) and chunks down to 4 rows."""
+    monkeypatch.setattr(inference, "MIN_CHUNK_ROWS", 4)
+    before = torch.get_num_threads()
+    torch.set_num_threads(3)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.mark.usefixtures("three_threads")
+def test_row_chunked_gemms_equal_the_plain_gemm_and_module_graph() -> None:
+    out, a, b = torch.randn(50, 6), torch.randn(70, 8)[10:60], torch.randn(8, 6)
+    expected = out * 0.5 + a @ b
+    torch.testing.assert_close(inference.addmm_rows_(out, a, b, beta=0.5), expected)
+    stack = stack_with_biases(8, 5, 3, 16, 4)
+    x, embedding, cond = inputs(stack, 2, 150, 4)
+    expected = plain(stack, x, embedding, stack.project_condition(cond).detach())
+    with torch.no_grad():
+        torch.testing.assert_close(stack(x, embedding, condition=cond), expected, **ROUND_OFF)
+        cached = stack(x, embedding, stack.project_condition(cond))
+        torch.testing.assert_close(cached, expected, **ROUND_OFF)
+
+
 @pytest.mark.parametrize("unprojected", [False, True])
 def test_bf16_stays_close_to_float32(unprojected: bool) -> None:
     stack = stack_with_biases(16, 8, 4, 16, 6)
