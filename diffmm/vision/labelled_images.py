@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,3 +41,16 @@ class LabelledImages:
 
     def __len__(self) -> int:
         return len(self.images)
+
+
+def concatenate_images(parts: Sequence[LabelledImages]) -> LabelledImages:
+    """The images of ``parts`` in order, each part's labels shifted past the class names of the
+    parts before it (class names are concatenated, not merged: equal names stay distinct)."""
+    if not parts:
+        raise DiffmmError("no image sets to concatenate")
+    offsets = np.cumsum([0] + [len(part.class_names) for part in parts[:-1]])
+    return LabelledImages(
+        np.concatenate([part.images for part in parts]),
+        np.concatenate([part.labels + offset for part, offset in zip(parts, offsets)]),
+        tuple(name for part in parts for name in part.class_names),
+    )

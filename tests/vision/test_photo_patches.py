@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -9,7 +11,9 @@ import pytest
 from PIL import Image
 
 from diffmm.errors import DiffmmError
+from diffmm.vision.labelled_images import LabelledImages, concatenate_images
 from diffmm.vision.photo_patches import box_downscale, photo_patches, read_photo
+from diffmm.vision.sources import load_image_arrays
 
 
 def coordinate_photo(path: Path, height: int = 64, width: int = 200) -> Path:
@@ -72,3 +76,41 @@ def test_bad_input_is_a_one_line_error(tmp_path: Path) -> None:
         read_photo(tmp_path / "missing.png")
     with pytest.raises(DiffmmError, match="test_fraction"):
         photo_patches([photo], "train", 1, test_fraction=0.99)
+
+
+def test_concatenation_shifts_labels_past_the_earlier_class_names() -> None:
+    first = LabelledImages(np.zeros((2, 4, 4, 3), np.uint8), np.array([1, 0]), ("a", "b"))
+    second = LabelledImages(np.ones((3, 4, 4, 3), np.uint8), np.array([0, 0, 1]), ("b", "c"))
+    both = concatenate_images([first, second])
+    assert both.class_names == ("a", "b", "b", "c")
+    assert both.labels.tolist() == [1, 0, 2, 2, 3]
+    assert both.images[:2].max() == 0 and both.images[2:].min() == 1
+    with pytest.raises(DiffmmError, match="no image sets"):
+        concatenate_images([])
+
+
+def test_photographs_used_whole_add_training_crops_only(repo_root: Path, tmp_path: Path) -> None:
+    spec = importlib.util.spec_from_file_location(
+        "data_prep_colour_patches", repo_root / "data_prep" / "colour_patches.py"
+    )
+    script = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = script
+    spec.loader.exec_module(script)
+    split = str(coordinate_photo(tmp_path / "split.png", height=96, width=400))
+    whole = str(coordinate_photo(tmp_path / "whole.png", height=96, width=250))
+    common = ["--photos", split, "--scales", "1", "--size", "16", "--train-crops", "20"]
+    assert script.main([*common, "--out-dir", str(tmp_path / "plain")]) == 0
+    more = ["--train-whole", whole, "--train-whole-crops", "300"]
+    assert script.main([*common, *more, "--out-dir", str(tmp_path / "more")]) == 0
+    # the held-out crops, and the split photograph's training crops, are unchanged byte for byte
+    plain_test = (tmp_path / "plain" / "test.npz").read_bytes()
+    assert (tmp_path / "more" / "test.npz").read_bytes() == plain_test
+    plain = load_image_arrays(tmp_path / "plain" / "train.npz")
+    extended = load_image_arrays(tmp_path / "more" / "train.npz")
+    assert np.array_equal(extended.images[:20], plain.images)
+    assert (
+        extended.class_names == ("split", "whole")
+        and extended.labels.tolist() == [0] * 20 + [1] * 300
+    )
+    # the whole photograph is cropped up to its last column (red = column, 250 − 1)
+    assert extended.images[20:, ..., 0].max() == 249 and plain.images[..., 0].max() < 0.73 * 400
