@@ -1,7 +1,7 @@
 """Vocoding speed of DiffWave BASE against the public reference, fp32 and bf16, and peak memory.
 
     python benchmarks/vocode_speed.py [--reference-dir DIR] [--seconds 1.0] [--threads 2]
-        [--repeats 3] [--steps 6 50] [--out FILE.md]
+        [--repeats 3] [--steps 6 50] [--device cpu|cuda] [--dtypes fp32 bf16 fp16] [--out FILE.md]
     python benchmarks/vocode_speed.py --memory [--out FILE.md]
 
 Speed. The network is DiffWave BASE (30 × 64, T = 50, 2.62M parameters) with random weights
@@ -15,11 +15,13 @@ output is not zero). The mel is the ARCTIC clip tests/data/speech/arctic_a0007.w
   write files, is stubbed when torchaudio is absent). Without it, the plain implementation of
   the same maths this benchmark keeps: diffmm's module graph (``use_inference_path = False``,
   the conditioner still cached once), i.e. the implementation before the inference path;
-* diffmm's ``Vocoder.vocode`` in fp32 and in bf16.
+* diffmm's ``Vocoder.vocode`` in each of ``--dtypes`` (default fp32 and bf16; fp16 on a GPU).
 
-Each row gives min and median seconds per audio-second over ``--repeats``, the 1-minute load
-average before and after, and the largest absolute difference of fp32 from the plain path
-(same seed: float32 round-off) and of bf16 from fp32. The reference code is never copied.
+Each row gives min and median seconds per audio-second (the real-time factor) over
+``--repeats``, the 1-minute load average before and after, and the largest absolute difference
+of fp32 from the plain path (same seed: float32 round-off) and of each lower precision from
+fp32. ``--device cuda`` runs everything on the GPU, timed to ``torch.cuda.synchronize``. The
+reference code is never copied.
 
 Memory (``--memory``): each case in a fresh subprocess, the peak resident set above the
 process's resident set before vocoding (ru_maxrss; the model and mel are loaded before): 10 s
@@ -74,7 +76,7 @@ def clip_mel(vocoder, seconds: float) -> torch.Tensor:
     return mel.repeat(1, -(-frames // mel.shape[1]))[:, :frames]
 
 
-def load_reference(directory: Path):
+def load_reference(directory: Path, device: torch.device):
     """lmnt-com/diffwave's ``predict`` and a BASE network with its default parameters."""
     sys.path.insert(0, str(directory / "src") if (directory / "src").is_dir() else str(directory))
     try:
@@ -92,7 +94,7 @@ def load_reference(directory: Path):
     def run(mel: torch.Tensor, steps: int) -> torch.Tensor:
         torch.manual_seed(0)
         audio, _ = inference.predict(
-            mel, model_dir="benchmark", device=torch.device("cpu"), fast_sampling=steps == 6
+            mel, model_dir="benchmark", device=device, fast_sampling=steps == 6
         )
         return audio[0]
 
@@ -112,37 +114,54 @@ def ours(vocoder, mel: torch.Tensor, steps: int, dtype: str, plain: bool = False
         vocoder.model.residual_stack.use_inference_path = True
 
 
-def timed(run, steps: int) -> tuple[float, torch.Tensor]:
+def timed(run, steps: int, device: torch.device) -> tuple[float, torch.Tensor]:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
     start = time.perf_counter()
     out = run(steps)
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
     return time.perf_counter() - start, out
+
+
+def machine(device: torch.device, threads: int) -> str:
+    host = f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs"
+    if device.type == "cuda":
+        return f"{torch.cuda.get_device_name(device)} (host {host})"
+    return f"{threads} threads, {host}"
 
 
 def speed(args: argparse.Namespace) -> list[str]:
     torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
     vocoder = build_vocoder()
+    vocoder.model.to(device)
     mel = clip_mel(vocoder, args.seconds)
     audio_seconds = mel.shape[1] * vocoder.hop / vocoder.sample_rate
-    reference = load_reference(args.reference_dir) if args.reference_dir else None
+    reference = load_reference(args.reference_dir, device) if args.reference_dir else None
     baseline = "lmnt-com/diffwave (reference)" if reference else "diffmm plain module graph"
+    dtypes = ["fp32", *(d for d in args.dtypes if d != "fp32")]
+    header = ["steps", "baseline fp32 s/s min · med"]
+    for dtype in dtypes:
+        header += [f"diffmm {dtype} min · med", f"{dtype} / baseline min · med"]
+    header += ["fp32 max abs diff vs plain"]
+    header += [f"{dtype} max abs diff vs fp32" for dtype in dtypes[1:]]
+    header += ["load before → after"]
     lines = [
-        f"DiffWave BASE, {audio_seconds:.2f} s of audio at 22.05 kHz, {args.threads} threads, "
-        f"{args.repeats} alternated repeats; baseline: {baseline}; torch {torch.__version__}, "
-        f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs",
+        f"DiffWave BASE, {audio_seconds:.2f} s of audio at 22.05 kHz on {machine(device, args.threads)}, "
+        f"{args.repeats} alternated repeats; baseline: {baseline}; torch {torch.__version__}",
         "",
-        "| steps | baseline fp32 s/s min · med | diffmm fp32 min · med | ratio min · med | "
-        "diffmm bf16 min · med | bf16 / baseline min · med | fp32 max abs diff vs plain | "
-        "bf16 max abs diff vs fp32 | load before → after |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| " + " | ".join(header) + " |",
+        "|" + "---|" * len(header),
     ]
     for steps in args.steps:
         runs = {
             "baseline": (lambda s: reference(mel, s))
             if reference
-            else (lambda s: ours(vocoder, mel, s, "fp32", plain=True)),
-            "fp32": lambda s: ours(vocoder, mel, s, "fp32"),
-            "bf16": lambda s: ours(vocoder, mel, s, "bf16"),
+            else (lambda s: ours(vocoder, mel, s, "fp32", plain=True))
         }
+        for dtype in dtypes:
+            runs[dtype] = lambda s, dtype=dtype: ours(vocoder, mel, s, dtype)
         load_before = os.getloadavg()[0]
         times: dict[str, list[float]] = {name: [] for name in runs}
         outputs: dict[str, torch.Tensor] = {}
@@ -151,23 +170,22 @@ def speed(args: argparse.Namespace) -> list[str]:
         for repeat in range(args.repeats):
             order = list(runs) if repeat % 2 == 0 else list(runs)[::-1]
             for name in order:
-                elapsed, outputs[name] = timed(runs[name], steps)
+                elapsed, outputs[name] = timed(runs[name], steps, device)
                 times[name].append(elapsed / audio_seconds)
         plain = outputs["baseline"] if not reference else ours(vocoder, mel, steps, "fp32", True)
-        fp32_diff = float((outputs["fp32"] - plain).abs().max())
-        bf16_diff = float((outputs["bf16"] - outputs["fp32"]).abs().max())
+        diffs = [float((outputs["fp32"] - plain).abs().max())]
+        diffs += [float((outputs[d] - outputs["fp32"]).abs().max()) for d in dtypes[1:]]
         load_after = os.getloadavg()[0]
         mins = {name: min(t) for name, t in times.items()}
         meds = {name: statistics.median(t) for name, t in times.items()}
-        label = "6 (fast schedule)" if steps == 6 else f"{steps}"
-        lines.append(
-            f"| {label} | {mins['baseline']:.2f} · {meds['baseline']:.2f} | "
-            f"{mins['fp32']:.2f} · {meds['fp32']:.2f} | "
-            f"{mins['fp32'] / mins['baseline']:.2f}× · {meds['fp32'] / meds['baseline']:.2f}× | "
-            f"{mins['bf16']:.2f} · {meds['bf16']:.2f} | "
-            f"{mins['bf16'] / mins['baseline']:.2f}× · {meds['bf16'] / meds['baseline']:.2f}× | "
-            f"{fp32_diff:.1e} | {bf16_diff:.1e} | {load_before:.2f} → {load_after:.2f} |"
-        )
+        cells = ["6 (fast schedule)" if steps == 6 else f"{steps}"]
+        for name in ["baseline", *dtypes]:
+            cells.append(f"{mins[name]:.3g} · {meds[name]:.3g}")
+            if name != "baseline":
+                ratio_min, ratio_med = mins[name] / mins["baseline"], meds[name] / meds["baseline"]
+                cells.append(f"{ratio_min:.2f}× · {ratio_med:.2f}×")
+        cells += [f"{d:.1e}" for d in diffs] + [f"{load_before:.2f} → {load_after:.2f}"]
+        lines.append("| " + " | ".join(cells) + " |")
         print(lines[-1], flush=True)
     return lines
 
@@ -236,6 +254,10 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--steps", type=int, nargs="+", default=[6, 50])
+    parser.add_argument("--device", default="cpu", help="cpu or cuda (speed only)")
+    parser.add_argument(
+        "--dtypes", nargs="+", default=["fp32", "bf16"], choices=["fp32", "bf16", "fp16"]
+    )
     parser.add_argument("--memory", action="store_true", help="peak memory instead of speed")
     parser.add_argument("--out", type=Path, default=None, help="append the table to this file")
     parser.add_argument("--child-memory", nargs=4, help=argparse.SUPPRESS)
@@ -245,6 +267,8 @@ def main() -> int:
         seconds, dtype, chunk, save = args.child_memory
         measure_memory(float(seconds), dtype, None if chunk == "None" else float(chunk), save)
         return 0
+    if "fp16" in args.dtypes and torch.device(args.device).type != "cuda":
+        parser.error("fp16 is timed only on a GPU (--device cuda)")
     lines = memory(args) if args.memory else speed(args)
     table = "\n".join(lines)
     print(table)

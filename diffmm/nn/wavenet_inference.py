@@ -80,10 +80,11 @@ def addmm_rows_(out: Tensor, a: Tensor, b: Tensor, beta: float = 1.0) -> Tensor:
 
     A batched GEMM runs its items on separate threads, so each thread streams its own rows of
     ``a`` and ``out`` once; every row's arithmetic is the plain GEMM's. Rows left over by an
-    uneven split take one more, small GEMM."""
+    uneven split take one more, small GEMM. Off the CPU it is the plain ``addmm_``: a GPU's
+    GEMM already spreads over the whole device."""
     chunks = torch.get_num_threads()
     rows = out.shape[0] // chunks
-    if chunks == 1 or rows < MIN_CHUNK_ROWS:
+    if chunks == 1 or rows < MIN_CHUNK_ROWS or out.device.type != "cpu":
         return out.addmm_(a, b, beta=beta)
     split = chunks * rows
     out[:split].unflatten(0, (chunks, rows)).baddbmm_(
