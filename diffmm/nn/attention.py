@@ -12,6 +12,7 @@ from torch import Tensor, nn
 from torch.utils.checkpoint import checkpoint
 
 from diffmm.nn.layers import normalization, zero_module
+from diffmm.nn.pointwise import PointwiseConv1d
 
 # Up to this many positions a CPU is faster with the N×N weights formed explicitly (two
 # batched matmuls on the channels-first layout the projections produce) than with
@@ -67,8 +68,8 @@ class AttentionBlock(nn.Module):
         self.num_heads = resolve_num_heads(channels, num_heads, num_head_channels)
         self.use_checkpoint = use_checkpoint
         self.norm = normalization(channels)
-        self.qkv = nn.Conv1d(channels, 3 * channels, 1)
-        self.proj_out = zero_module(nn.Conv1d(channels, channels, 1))
+        self.qkv = PointwiseConv1d(channels, 3 * channels)
+        self.proj_out = zero_module(PointwiseConv1d(channels, channels))
 
     def forward(self, x: Tensor) -> Tensor:
         if self.use_checkpoint and self.training and torch.is_grad_enabled():

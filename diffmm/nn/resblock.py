@@ -6,7 +6,9 @@ import torch
 from torch import Tensor, nn
 from torch.utils.checkpoint import checkpoint
 
+from diffmm.nn.dropout import ThresholdDropout
 from diffmm.nn.layers import check_dims, conv_nd, normalization, zero_module
+from diffmm.nn.pointwise import pointwise_conv_nd
 from diffmm.nn.resample import Downsample, Upsample, nearest_upsample_conv
 
 
@@ -58,7 +60,7 @@ class ResBlock(nn.Module):
         self.emb_layers = nn.Sequential(nn.SiLU(), nn.Linear(emb_channels, emb_out))
 
         self.out_norm = normalization(self.out_channels)
-        self.dropout = nn.Dropout(dropout, inplace=True)
+        self.dropout = ThresholdDropout(dropout, inplace=True)
         self.out_conv = zero_module(
             conv_nd(dims, self.out_channels, self.out_channels, 3, padding=1)
         )
@@ -68,7 +70,7 @@ class ResBlock(nn.Module):
         elif use_conv:
             self.skip = conv_nd(dims, channels, self.out_channels, 3, padding=1)
         else:
-            self.skip = conv_nd(dims, channels, self.out_channels, 1)
+            self.skip = pointwise_conv_nd(dims, channels, self.out_channels)
 
     def forward(self, x: Tensor, emb: Tensor) -> Tensor:
         if self.use_checkpoint and self.training and torch.is_grad_enabled():

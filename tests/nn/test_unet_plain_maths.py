@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from test_unet import tiny_unet
 
 from diffmm.nn.attention import EXPLICIT_ATTENTION_MAX_LENGTH, AttentionBlock
+from diffmm.nn.dropout import threshold_dropout
 from diffmm.nn.resample import PHASE_CONV_MIN_POSITIONS, Downsample, Upsample
 from diffmm.nn.resblock import ResBlock
 from diffmm.nn.unet import UNetModel
@@ -44,7 +45,7 @@ def plain_resblock(block: ResBlock, x: torch.Tensor, emb: torch.Tensor) -> torch
         h = group_norm(block.out_norm, h) * (1 + scale) + shift
     else:
         h = group_norm(block.out_norm, h + emb_out)
-    h = block.out_conv(F.dropout(F.silu(h), block.dropout.p, block.training))
+    h = block.out_conv(threshold_dropout(F.silu(h), block.dropout.p, block.training))
     return block.skip(x) + h
 
 
@@ -155,7 +156,7 @@ def test_fast_paths_equal_plain_maths(case):
 
 
 def test_class_conditional_and_dropout_in_training_equal_plain_maths():
-    # Train mode: the in-place dropout draws the same masks as F.dropout from the same seed.
+    # Train mode: the in-place dropout draws the same masks as the out-of-place one, same seed.
     model = make(2, num_classes=3, dropout=0.3)
     diffs = compare(model, torch.randn(2, 2, 32, 32), train=True, y=torch.tensor([0, 2]))
     assert_round_off(diffs)
