@@ -44,8 +44,11 @@ weights scaled by 2^(−l/2) make both halves follow one recurrence, one in-plac
 β = 1/√2 updates both. Summation order differs from the module's, so outputs equal it to
 float32 round-off. Low precision (:class:`LowPrecisionBlocks`, autocast active): x̃ and the
 gates are bf16/fp16 GEMM operands, each pre-activation (taps, conditioner and bias) accumulates
-in float32 inside one GEMM, the sigmoid and gate arithmetic run in float32, and the skip sum S
-is kept in float32, each layer's skip GEMM rounded once before it is added.
+in float32 inside one GEMM, and the skip sum S is kept in float32, each layer's skip GEMM
+rounded once before it is added. On a CPU without a per-layer cache the gate's two halves are
+two GEMMs ending in σ and tanh (:mod:`diffmm.nn.fused_gate`), each factor rounded once from the
+float32 accumulator; otherwise the sigmoid and gate arithmetic run in float32 on the rounded
+pre-activation.
 """
 
 from __future__ import annotations
@@ -57,6 +60,8 @@ from typing import TYPE_CHECKING
 import torch
 from torch import Tensor
 from torch.nn import functional as F
+
+from diffmm.nn.fused_gate import GateWeights, fused_gate, fused_gate_available
 
 if TYPE_CHECKING:
     from diffmm.nn.wavenet import ResidualStack
@@ -334,12 +339,16 @@ class LowPrecisionBlocks(Blocks):
 
     def run_layer(self, index: int, terms: LayerTerms, cache: Tensor | None) -> None:
         c, flat, taps = self.channels, self.flat, self.taps
+        # with no per-layer cache to add, the gate comes out of the GEMMs (fused_gate.py)
+        fused = cache is None and fused_gate_available(self.matrix.device)
         weight = terms.taps.new_zeros(self.matrix.shape[1], 2 * c)
         weight[:taps] = terms.taps.reshape(-1, 2 * c)
         if self.unprojected:
             cond_rows = terms.cond_weight.shape[0]
             weight[taps : taps + cond_rows] = terms.cond_weight
-            weight[taps + cond_rows] = terms.bias
+            if not fused:  # the fused GEMMs take the bias as an operand of their own
+                weight[taps + cond_rows] = terms.bias
+        halves = GateWeights.split(weight, terms.bias, FILTER_SCALE, self.dtype) if fused else None
         weight = weight.to(self.dtype)
         residual = (terms.residual * ROOT_HALF).to(self.dtype)
         skip = terms.skip.to(self.dtype)
@@ -350,25 +359,37 @@ class LowPrecisionBlocks(Blocks):
             for j, o in enumerate(terms.offsets):
                 if j != self.centre:
                     matrix[:, j * c : (j + 1) * c].copy_(flat[first + o : last + o])
-            pre = self.pre[: last - first]
-            if self.unprojected:
-                pre.copy_(torch.mm(matrix, weight))
-            else:
-                if cache is None:
-                    pre.copy_(terms.bias.expand_as(pre))
-                else:
-                    torch.addcmul(terms.bias, cache[here], self.scale, out=pre)
-                pre.add_(torch.mm(matrix, weight))
-            # the gate in float32 over the spent filter half, then rounded once for the GEMMs
-            # (an addcmul writing bf16 directly converts through a temporary: 1.7× slower)
-            self.gate(pre, pre[:, c:])
             gate = self.gates[number % 2][: last - first]
-            gate.copy_(pre[:, c:])
+            if halves is not None:
+                fused_gate(matrix, halves, out=gate)
+            else:
+                self.unfused_gate(
+                    matrix, weight, terms.bias, None if cache is None else cache[here]
+                )
+                gate.copy_(self.pre[: last - first, c:])
             self.skip[first:last].add_(torch.mm(gate, skip))  # S summed in float32
             if pending is not None:
                 flat[pending[0] : pending[1]].addmm_(pending[2], residual, beta=ROOT_HALF)
             pending = (first, last, gate)
         flat[pending[0] : pending[1]].addmm_(pending[2], residual, beta=ROOT_HALF)
+
+    def unfused_gate(
+        self, matrix: Tensor, weight: Tensor, bias: Tensor, cache: Tensor | None
+    ) -> None:
+        """The gate into the filter half of ``self.pre``: the pre-activation from one GEMM (plus
+        the cached conditioner), the sigmoid and gate arithmetic in float32."""
+        pre = self.pre[: matrix.shape[0]]
+        if self.unprojected:
+            pre.copy_(torch.mm(matrix, weight))
+        else:
+            if cache is None:
+                pre.copy_(bias.expand_as(pre))
+            else:
+                torch.addcmul(bias, cache, self.scale, out=pre)
+            pre.add_(torch.mm(matrix, weight))
+        # in float32 over the spent filter half, then rounded once by the caller for the GEMMs
+        # (an addcmul writing bf16 directly converts through a temporary: 1.7× slower)
+        self.gate(pre, pre[:, self.channels :])
 
     def skip_sum(self) -> Tensor:
         """S − Σ b_skip, (B, rows, C)."""
