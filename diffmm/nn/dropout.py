@@ -1,14 +1,13 @@
 """Dropout whose keep mask compares raw random integers with a threshold.
 
-torch's CPU dropout draws its mask with ``bernoulli_`` (a float uniform per element,
-about 12–16 ns an element on this project's machine), then divides and multiplies; in a
-DDPM CIFAR-10 train step that was 0.10–0.14 s, the largest cost after the convolutions
-(benchmarks/results/unet_cpu.md). Here each element draws one 31-bit integer u (about
-5 ns) and is kept when u ≥ round(p·2³¹), so P(drop) = p to within 2⁻³², finer than
-``bernoulli_``'s 2⁻²⁴ grid. Kept elements are scaled by 1/(1 − p) as in ``nn.Dropout``;
-the mask is saved for backward as one byte an element. The ddpm_cifar10 train step on 2
-threads was 4.8% faster with it (alternated A/B, benchmarks/results/unet_cpu.md). On CUDA torch's fused kernel is
-already one pass, and is kept.
+torch's CPU dropout draws its mask with ``bernoulli_`` (about 12–16 ns an element on this
+project's machine), then divides and multiplies; in a DDPM CIFAR-10 train step that was
+0.10–0.14 s, the largest cost after the convolutions (benchmarks/results/unet_cpu.md). Here
+each element draws one 31-bit integer u (about 5 ns) and is kept when u ≥ round(p·2³¹), so
+P(drop) = p to within 2⁻³². Kept elements are scaled by 1/(1 − p) as in ``nn.Dropout``; the
+mask is saved for backward as one byte an element. The ddpm_cifar10 train step on 2 threads
+was 4.8% faster with it (alternated A/B). On CUDA torch's fused kernel is already one pass, and
+is kept.
 """
 
 from __future__ import annotations

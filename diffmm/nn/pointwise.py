@@ -6,8 +6,8 @@ shares each product among threads poorly; ``torch.baddbmm`` gives each item to i
 intra-op thread. At the UNet's shapes (ddpm_cifar10, batch 8, forward and backward) the
 skip and attention projections took 250 ms this way against 312 ms as convolutions on 2
 threads (476 against 487 ms on one); the whole train step, alternated A/B on 2 threads, was
-1.8% faster (benchmarks/results/unet_cpu.md).
-Elsewhere (CUDA) the convolution is kept: cuDNN's is already a plain GEMM.
+1.8% faster (benchmarks/results/unet_cpu.md). Elsewhere (CUDA) the convolution is kept:
+cuDNN's is already a plain GEMM.
 """
 
 from __future__ import annotations
