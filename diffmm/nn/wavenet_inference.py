@@ -348,8 +348,10 @@ class LowPrecisionBlocks(Blocks):
             weight[taps : taps + cond_rows] = terms.cond_weight
             if not fused:  # the fused GEMMs take the bias as an operand of their own
                 weight[taps + cond_rows] = terms.bias
-        halves = GateWeights.split(weight, terms.bias, FILTER_SCALE, self.dtype) if fused else None
-        weight = weight.to(self.dtype)
+        if fused:
+            halves = GateWeights.split(weight, terms.bias, FILTER_SCALE, self.dtype)
+        else:
+            weight = weight.to(self.dtype)
         residual = (terms.residual * ROOT_HALF).to(self.dtype)
         skip = terms.skip.to(self.dtype)
         pending = None
@@ -360,7 +362,7 @@ class LowPrecisionBlocks(Blocks):
                 if j != self.centre:
                     matrix[:, j * c : (j + 1) * c].copy_(flat[first + o : last + o])
             gate = self.gates[number % 2][: last - first]
-            if halves is not None:
+            if fused:
                 fused_gate(matrix, halves, out=gate)
             else:
                 self.unfused_gate(
