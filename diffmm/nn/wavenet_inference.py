@@ -62,6 +62,7 @@ from torch import Tensor
 from torch.nn import functional as F
 
 from diffmm.nn.fused_gate import GateWeights, fused_gate, fused_gate_available
+from diffmm.nn.huge_pages import empty_huge
 
 if TYPE_CHECKING:
     from diffmm.nn.wavenet import ResidualStack
@@ -111,7 +112,7 @@ def time_major_condition(stack: ResidualStack, condition: Tensor, dtype: torch.d
     bias = proj.bias.to(dtype).view(layers, width)
     # empty, not zeros: the signal rows are all written below, and zero-filling 338 MB per
     # second of audio first costs a quarter of a 6-step vocoding's element-wise time
-    out = condition.new_empty(layers, batch, length + 2 * pad, width, dtype=dtype)
+    out = empty_huge((layers, batch, length + 2 * pad, width), dtype, condition.device)
     out[:, :, :pad].zero_()
     out[:, :, pad + length :].zero_()
     for b in range(batch):
@@ -216,7 +217,7 @@ def padded_time_major(values: Tensor, pad: int, dtype: torch.dtype, width: int =
     """(B, W, L) → (B, L + 2P, max(W, width)) in ``dtype``: each item's values time-major
     between P zero rows either side, extra columns zero."""
     batch, channels, length = values.shape
-    out = values.new_zeros(batch, length + 2 * pad, max(channels, width), dtype=dtype)
+    out = empty_huge((batch, length + 2 * pad, max(channels, width)), dtype, values.device).zero_()
     out[:, pad : pad + length, :channels] = values.transpose(1, 2)
     return out
 
@@ -234,7 +235,7 @@ class Blocks:
         block = min(self.block_rows, self.stop - self.start)
         self.scale = torch.ones(2 * self.channels, device=x.device)
         self.scale[self.channels :] = FILTER_SCALE
-        self.pre = x.new_empty(block, 2 * self.channels, dtype=torch.float32)
+        self.pre = empty_huge((block, 2 * self.channels), torch.float32, x.device)
         self.signal = x.new_empty(0)  # x̃ as (B, rows, C), set by the subclass
 
     def blocks(self) -> list[tuple[int, int]]:
@@ -277,7 +278,10 @@ class Float32Blocks(Blocks):
         if unprojected is not None:
             self.unprojected = unprojected.view(-1, unprojected.shape[-1])[self.start : self.stop]
         self.layers = stack.num_layers
-        self.gates = [self.pre.new_empty(self.pre.shape[0], self.channels) for _ in range(2)]
+        self.gates = [
+            empty_huge((self.pre.shape[0], self.channels), torch.float32, x.device)
+            for _ in range(2)
+        ]
 
     def run_layer(self, index: int, terms: LayerTerms, cache: Tensor | None) -> None:
         c, flat = self.channels, self.flat
@@ -323,7 +327,7 @@ class LowPrecisionBlocks(Blocks):
         # so a layer copies only the other taps
         width = self.taps if unprojected is None else self.taps + unprojected.shape[-1] + 1
         width = -(-width // MATRIX_ALIGN) * MATRIX_ALIGN
-        self.matrix = x.new_empty(self.batch * self.rows, width, dtype=dtype)
+        self.matrix = empty_huge((self.batch * self.rows, width), dtype, x.device)
         self.matrix[:, self.taps :].zero_()
         self.flat = self.matrix[:, self.centre * c : (self.centre + 1) * c]
         self.signal = self.flat.unflatten(0, (self.batch, self.rows))
@@ -334,8 +338,8 @@ class LowPrecisionBlocks(Blocks):
             self.matrix[:, columns] = unprojected.view(-1, unprojected.shape[-1])
             self.matrix[:, columns.stop] = 1.0
         self.unprojected = unprojected is not None
-        self.gates = [x.new_empty(self.pre.shape[0], c, dtype=dtype) for _ in range(2)]
-        self.skip = x.new_zeros(self.batch * self.rows, c, dtype=torch.float32)
+        self.gates = [empty_huge((self.pre.shape[0], c), dtype, x.device) for _ in range(2)]
+        self.skip = empty_huge((self.batch * self.rows, c), torch.float32, x.device).zero_()
 
     def run_layer(self, index: int, terms: LayerTerms, cache: Tensor | None) -> None:
         c, flat, taps = self.channels, self.flat, self.taps
