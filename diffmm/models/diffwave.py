@@ -24,6 +24,7 @@ from torch import Tensor, nn
 from diffmm.models.mel_upsampler import MelUpsampler
 from diffmm.models.registry import register_family
 from diffmm.nn.embeddings import TimestepEmbedding
+from diffmm.nn.pointwise import PointwiseConv1d
 from diffmm.nn.wavenet import ResidualStack
 
 STEP_FEATURES = 128  # sinusoidal features of the step (64 sin + 64 cos in the paper)
@@ -47,7 +48,7 @@ class DiffWave(nn.Module):
         super().__init__()
         self.cfg = cfg
         channels = cfg.residual_channels
-        self.input_projection = nn.Sequential(nn.Conv1d(1, channels, 1), nn.ReLU())
+        self.input_projection = nn.Sequential(PointwiseConv1d(1, channels), nn.ReLU())
         nn.init.kaiming_normal_(self.input_projection[0].weight)
         self.step_embedding = nn.Sequential(
             TimestepEmbedding(STEP_FEATURES, STEP_EMBED_DIM), nn.SiLU()
@@ -61,9 +62,11 @@ class DiffWave(nn.Module):
             STEP_EMBED_DIM,
             condition_channels=cfg.n_mels,
         )
-        self.skip_projection = nn.Sequential(nn.Conv1d(channels, channels, 1), nn.ReLU())
+        # 1 × 1 convs as batched GEMMs: the stack's inference path returns a time-major view,
+        # which a Conv1d first copies (8.0 against 1.7 ms a call for 1 s of audio)
+        self.skip_projection = nn.Sequential(PointwiseConv1d(channels, channels), nn.ReLU())
         nn.init.kaiming_normal_(self.skip_projection[0].weight)
-        self.output_projection = nn.Conv1d(channels, 1, 1)
+        self.output_projection = PointwiseConv1d(channels, 1)
         nn.init.zeros_(self.output_projection.weight)
         nn.init.zeros_(self.output_projection.bias)
 
