@@ -161,7 +161,9 @@ def layer_terms(
     kernel, dilation = weight.shape[-1], conv.dilation[0]
     step = layer.step_projection
     shift = offset + F.linear(embedding[0], step.weight.float(), step.bias.float())
-    bias = conv.bias.float() + weight.sum(-1) @ shift
+    # Σ_j W_j (m + e) as one (2C × Ck) product: a sum over the k taps first, then a product,
+    # took 0.55 ms a layer on 2 threads (tiny ops' thread start-up), this 0.02 ms
+    bias = torch.addmv(conv.bias.float(), weight.flatten(1), shift.repeat_interleave(kernel))
     cond_weight = None
     if unprojected:
         proj = stack.condition_projection
