@@ -22,7 +22,7 @@ from torch import Tensor
 
 HUGE_PAGE = 2 << 20  # bytes: the x86-64 and arm64 transparent huge page
 MADV_HUGEPAGE = 14  # <asm-generic/mman-common.h>
-MIN_HUGE_BYTES = 4 * HUGE_PAGE  # below this the spare 2 MiB of alignment outweighs the gain
+MIN_HUGE_BYTES = 4 * HUGE_PAGE  # each buffer carries 2 MiB of alignment slack: keep it a fraction
 
 
 @functools.cache

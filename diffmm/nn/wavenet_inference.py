@@ -280,10 +280,8 @@ class Float32Blocks(Blocks):
         if unprojected is not None:
             self.unprojected = unprojected.view(-1, unprojected.shape[-1])[self.start : self.stop]
         self.layers = stack.num_layers
-        self.gates = [
-            empty_huge((self.pre.shape[0], self.channels), torch.float32, x.device)
-            for _ in range(2)
-        ]
+        gate_shape = (self.pre.shape[0], self.channels)
+        self.gates = [empty_huge(gate_shape, torch.float32, x.device) for _ in range(2)]
 
     def run_layer(self, index: int, terms: LayerTerms, cache: Tensor | None) -> None:
         c, flat = self.channels, self.flat
