@@ -5,8 +5,10 @@ second of audio in float32 allocates a 338 MB conditioner cache and ≈ 34 MB of
 per network call, about 135,000 faults a call. Measured on this project's 2-core machine,
 filling 354 MB of fresh memory took 104–108 ms with 4 KiB pages and 42–58 ms with
 ``madvise(MADV_HUGEPAGE)`` (warm memory: 24–28 ms). The advice only changes which pages back the
-buffer, never its values. It is skipped where it cannot apply: off Linux, off the CPU, for
-small buffers, or when the kernel refuses it (transparent huge pages set to ``never``).
+buffer, never its values. Where free 2 MiB pages are scarce, the kernel compacts memory on the
+first touch or falls back to 4 KiB pages, as its ``transparent_hugepage/defrag`` setting says.
+The advice is skipped where it cannot apply: off Linux, off the CPU, for small buffers, or when
+the kernel refuses it (transparent huge pages set to ``never``).
 """
 
 from __future__ import annotations
